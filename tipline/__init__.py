@@ -1,0 +1,68 @@
+"""Tipline: an anonymous, encrypted tip line for a school district."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from pathlib import Path
+from typing import Any
+
+import pluggy
+from flask import Flask
+
+from tipline import db, security
+from tipline import plugins as hooks
+from tipline.config import Settings, load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict[str, Any] | None = None, plugin_manager: pluggy.PluginManager | None = None,
+               settings: Settings | None = None) -> Flask:
+    """Build the app. ``test_config`` overrides settings; ``plugin_manager`` is injected in tests."""
+    settings = settings or load_settings(overrides=test_config)
+    app = Flask(__name__, template_folder=str(ROOT / "templates"),
+                static_folder=str(Path(__file__).parent / "static"),
+                instance_path=str(settings.instance_path))
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=settings.max_body_bytes,
+        MAX_FORM_MEMORY_SIZE=64 * 1024,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        SESSION_COOKIE_NAME="tl",
+        # A stressed reporter may take a long time to write; the form keeps their words anyway.
+        WTF_CSRF_TIME_LIMIT=6 * 3600,
+        WTF_CSRF_SSL_STRICT=False,
+    )
+    app.extensions["tipline.settings"] = settings
+    pm = plugin_manager or hooks.make_manager(settings.plugins)
+    app.extensions["tipline.pm"] = pm
+    app.extensions["tipline.workflows"] = hooks.workflows(pm)
+    _quiet_logs()
+
+    from flask_wtf.csrf import CSRFProtect
+
+    CSRFProtect(app)
+    db.init_app(app, settings.database_url)
+    limiter = security.init_app(app, settings.redis_url,
+                                key_prefix=str(settings.extra.get("limiter_prefix", "tipline")))
+    app.extensions["tipline.limiter"] = limiter
+
+    from tipline import reporter
+
+    reporter.init_app(app, limiter)
+    from tipline import console
+
+    console.init_app(app, limiter)
+    return app
+
+
+def _quiet_logs() -> None:
+    # Werkzeug's request log starts with the client address: never let it out.
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(48)

@@ -1,0 +1,126 @@
+"""The ``tipline`` command: set up, triage from the command line, run the worker, manage staff."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from tipline.config import ConfigError, Settings, load_settings
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@click.group()
+def main() -> None:
+    """Tipline: an anonymous, encrypted tip line for a school district."""
+
+
+def ensure_secret(instance: Path) -> None:
+    if os.environ.get("TIPLINE_SECRET_KEY"):
+        return
+    path = instance / "secret_key"
+    if not path.exists():
+        import secrets
+
+        instance.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(48) + "\n")
+
+
+def setup_instance(settings: Settings) -> list[str]:
+    """Migrate the database and create any missing inbox keys. Safe to run again."""
+    from sqlalchemy.orm import sessionmaker
+
+    from tipline import keyring, migrate
+    from tipline import plugins as hooks
+    from tipline.db import make_engine
+
+    migrate.upgrade(settings.database_url)
+    pm = hooks.make_manager(settings.plugins)
+    titles = {k: w.title for k, w in hooks.workflows(pm).items()}
+    engine = make_engine(settings.database_url)
+    try:
+        with sessionmaker(engine)() as session, session.begin():
+            assert settings.dispatch_key_path is not None
+            return keyring.ensure_inboxes(session, settings.district, titles, settings.instance_path,
+                                          settings.dispatch_key_path)
+    finally:
+        engine.dispose()
+
+
+@main.command()
+@click.option("--base-url", default=None, help="Where the console is served, for the setup link.")
+def init(base_url: str | None) -> None:
+    """Create instance/, the secret key, the database schema and the inbox keys."""
+    instance = Path(os.environ.get("TIPLINE_INSTANCE") or Path.cwd() / "instance")
+    instance.mkdir(parents=True, exist_ok=True)
+    os.chmod(instance, 0o700)
+    ensure_secret(instance)
+    settings = _settings()
+    created = setup_instance(settings)
+    click.echo(f"Database ready; {len(created)} inbox key(s) created." if created else "Database ready.")
+    from tipline import keyring
+
+    token_file = keyring.setup_token_path(settings.instance_path)
+    if token_file.exists():
+        port = os.environ.get("PORT", "5000")
+        base = base_url or f"http://127.0.0.1:{port}"
+        click.echo("")
+        click.echo("No district admin yet. Open this one-time link to create the first admin account:")
+        click.echo(f"  {base}/console/setup/{token_file.read_text().strip()}")
+        click.echo("")
+
+
+@main.command()
+def triage() -> None:
+    """Triage JSON lines from stdin; one JSON line out per line in, in order.
+
+    In: {"text": ..., "category": ..., "school"?: ..., "submitted_at"?: ISO time}.
+    Out: {"workflows": [...], "priority": ..., "police": bool, "signals": [...]}.
+    Needs no database and no server.
+    """
+    from tipline import plugins as hooks
+    from tipline.types import TipDraft
+
+    only = os.environ.get("TIPLINE_PLUGINS")
+    pm = hooks.make_manager(tuple(p.strip() for p in only.split(",") if p.strip()) if only else None)
+    out = sys.stdout
+    for number, line in enumerate(sys.stdin, 1):
+        if not line.strip():
+            continue
+        try:
+            raw = json.loads(line)
+            when = raw.get("submitted_at")
+            moment = datetime.fromisoformat(when) if when else datetime.now(UTC)
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=UTC)
+            draft = TipDraft(text=str(raw["text"]), category=str(raw.get("category") or "unsure"),
+                             school=raw.get("school"), submitted_at=moment)
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise click.ClickException(f"line {number}: expected a JSON object with \"text\" ({exc})") from exc
+        out.write(json.dumps(hooks.triage(pm, draft).as_json()) + "\n")
+    out.flush()
+
+
+def _register_subcommands() -> None:
+    # Subsystems own their commands; importing lazily keeps `tipline triage` free of them.
+    from tipline import worker
+
+    main.add_command(worker.worker_command)
+
+
+try:
+    _register_subcommands()
+except ImportError:  # pragma: no cover - during a partial checkout
+    pass

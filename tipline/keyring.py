@@ -1,0 +1,143 @@
+"""Inboxes and their key pairs: who can open which tips.
+
+Every inbox's private key is escrowed to the district-admin inbox, so a district admin can
+grant it to a new team member. Before the first admin exists, the admin inbox's private key
+is wrapped under a one-time setup token kept in ``instance/setup-token``; the first admin's
+setup moves it to their personal key and deletes the token. The police-dispatch private key
+is also written to a key file for the delivery worker, which must read police forwards.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tipline import crypto
+from tipline.config import District
+from tipline.models import Inbox, InboxKey
+
+GENERAL = "general"
+ADMIN = "admin"
+POLICE = "police"
+SETUP_CONTEXT = "setup-escrow"
+
+
+def escrow_context(inbox_key: str, version: int) -> str:
+    return f"inbox-escrow/{inbox_key}/{version}"
+
+
+def grant_context(inbox_key: str, version: int) -> str:
+    return f"inbox-grant/{inbox_key}/{version}"
+
+
+def workflow_inbox(workflow: str, school: str | None) -> str:
+    return f"{school}:{workflow}" if school else f"wf:{workflow}"
+
+
+@dataclass(frozen=True)
+class InboxSpec:
+    key: str
+    title: str
+    school: str | None = None
+    workflow: str | None = None
+
+
+def inbox_specs(district: District, workflow_titles: dict[str, str]) -> list[InboxSpec]:
+    specs = [
+        InboxSpec(ADMIN, "District administrators"),
+        InboxSpec(GENERAL, "General inbox (not yet sorted)"),
+        InboxSpec(POLICE, "Police dispatch"),
+    ]
+    for wf, title in sorted(workflow_titles.items()):
+        specs.append(InboxSpec(workflow_inbox(wf, None), f"{title}, district-wide", None, wf))
+        for code, school in district.schools.items():
+            specs.append(InboxSpec(workflow_inbox(wf, code), f"{title}, {school.name}", code, wf))
+    return specs
+
+
+def current_key(session: Session, inbox_key: str) -> InboxKey:
+    row = session.scalars(
+        select(InboxKey).join(Inbox).where(Inbox.key == inbox_key, InboxKey.retired_at.is_(None))
+        .order_by(InboxKey.version.desc()).limit(1)
+    ).first()
+    if row is None:
+        raise LookupError(f"inbox {inbox_key!r} has no key; run `tipline init`")
+    return row
+
+
+def _write_private(path: Path, private: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(private.hex().encode() + b"\n")
+
+
+def read_private(path: Path) -> bytes:
+    return bytes.fromhex(path.read_text().strip())
+
+
+def setup_token_path(instance: Path) -> Path:
+    return instance / "setup-token"
+
+
+def ensure_inboxes(session: Session, district: District, workflow_titles: dict[str, str],
+                   instance: Path, dispatch_key_path: Path) -> list[str]:
+    """Create any missing inbox with a first key pair. Returns the keys created."""
+    existing = {i.key: i for i in session.scalars(select(Inbox))}
+    created: list[str] = []
+    admin_pub: bytes | None = None
+    admin_key_id: int | None = None
+    if ADMIN in existing:
+        admin = current_key(session, ADMIN)
+        admin_pub, admin_key_id = admin.public_key, admin.id
+    for spec in inbox_specs(district, workflow_titles):
+        if spec.key in existing:
+            continue
+        inbox = Inbox(key=spec.key, title=spec.title, school=spec.school, workflow=spec.workflow)
+        session.add(inbox)
+        if spec.key == POLICE and dispatch_key_path.exists():
+            private = read_private(dispatch_key_path)
+            public = crypto.public_from_private(private)
+        else:
+            private, public = crypto.generate_keypair()
+        row = InboxKey(inbox=inbox, version=1, public_key=public)
+        if spec.key == ADMIN:
+            token = secrets.token_urlsafe(32)
+            row.escrow = crypto.wrap(token.encode(), private, SETUP_CONTEXT)
+            token_file = setup_token_path(instance)
+            token_file.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(token + "\n")
+        else:
+            assert admin_pub is not None, "the admin inbox is created first"
+            row.escrow = crypto.seal_to(admin_pub, private, escrow_context(spec.key, 1))
+            row.escrow_key_id = admin_key_id
+        if spec.key == POLICE and not dispatch_key_path.exists():
+            _write_private(dispatch_key_path, private)
+        session.add(row)
+        session.flush()
+        if spec.key == ADMIN:
+            admin_pub, admin_key_id = public, row.id
+        created.append(spec.key)
+    return created
+
+
+def open_escrow(session: Session, key: InboxKey, admin_private: dict[int, bytes]) -> bytes:
+    """Open an inbox key's escrow with the admin inbox private keys (by key id)."""
+    if key.escrow is None or key.escrow_key_id is None or key.escrow_key_id not in admin_private:
+        raise crypto.CryptoError("no escrow this admin key can open")
+    return crypto.open_sealed(admin_private[key.escrow_key_id], key.escrow,
+                              escrow_context(key.inbox.key, key.version))
+
+
+def admin_private_from_setup_token(session: Session, token: str) -> tuple[int, bytes]:
+    admin = current_key(session, ADMIN)
+    if admin.escrow is None or admin.escrow_key_id is not None:
+        raise crypto.CryptoError("setup is already complete")
+    return admin.id, crypto.unwrap(token.encode(), admin.escrow, SETUP_CONTEXT)

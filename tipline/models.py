@@ -1,0 +1,277 @@
+"""The schema, as typed SQLAlchemy models. Alembic revisions are its source in production.
+
+Nothing here holds a reporter's words in the clear: every ``sealed_*`` column is ciphertext
+made by ``tipline.crypto``. Clear columns are metadata only: school, workflows, priority,
+status, minute-precision times and signal names.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tipline.db import Base, UTCDateTime, utcnow
+
+
+class Inbox(Base):
+    """A team that may read a kind of tip: school x workflow, a workflow district-wide,
+    district admins, police dispatch, or the general inbox."""
+
+    __tablename__ = "inbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    school: Mapped[str | None] = mapped_column(String(8))
+    workflow: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    keys: Mapped[list[InboxKey]] = relationship(back_populates="inbox", order_by="InboxKey.version")
+
+
+class InboxKey(Base):
+    """One generation of an inbox's key pair. New tips use the newest; rotation adds one.
+
+    ``escrow`` is the private key sealed to the district-admin inbox (or, for the admin inbox
+    before the first admin exists, to the one-time setup key), so admins can grant it.
+    """
+
+    __tablename__ = "inbox_key"
+    __table_args__ = (UniqueConstraint("inbox_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inbox_id: Mapped[int] = mapped_column(ForeignKey("inbox.id"))
+    version: Mapped[int] = mapped_column(Integer)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)
+    escrow: Mapped[bytes | None] = mapped_column(LargeBinary)
+    escrow_key_id: Mapped[int | None] = mapped_column(ForeignKey("inbox_key.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    inbox: Mapped[Inbox] = relationship(back_populates="keys")
+
+
+class Tip(Base):
+    __tablename__ = "tip"
+    __table_args__ = (
+        Index("ix_tip_list", "priority_rank", "received_at", "id"),
+        Index("ix_tip_school_list", "school", "priority_rank", "received_at", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    lookup_id: Mapped[str] = mapped_column(String(64), unique=True)
+    school: Mapped[str | None] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(20), default="new")
+    priority: Mapped[str] = mapped_column(String(10), default="normal")
+    priority_rank: Mapped[int] = mapped_column(Integer, default=1)
+    police: Mapped[bool] = mapped_column(Boolean, default=False)
+    signals: Mapped[list[str]] = mapped_column(JSON, default=list)
+    routing: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    duplicate_of: Mapped[str | None] = mapped_column(String(32))
+    legal_hold: Mapped[bool] = mapped_column(Boolean, default=False)
+    assigned_to: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sealed_report: Mapped[bytes] = mapped_column(LargeBinary)
+
+    workflows: Mapped[list[TipWorkflow]] = relationship(cascade="all, delete-orphan")
+    keys: Mapped[list[TipKey]] = relationship(cascade="all, delete-orphan")
+    attachments: Mapped[list[Attachment]] = relationship(cascade="all, delete-orphan",
+                                                         order_by="Attachment.id")
+    messages: Mapped[list[Message]] = relationship(cascade="all, delete-orphan", order_by="Message.id")
+
+    @property
+    def workflow_keys(self) -> list[str]:
+        return sorted(w.workflow for w in self.workflows)
+
+
+class TipWorkflow(Base):
+    __tablename__ = "tip_workflow"
+    __table_args__ = (Index("ix_tip_workflow_workflow", "workflow", "tip_id"),)
+
+    tip_id: Mapped[str] = mapped_column(ForeignKey("tip.id", ondelete="CASCADE"), primary_key=True)
+    workflow: Mapped[str] = mapped_column(String(40), primary_key=True)
+
+
+class TipKey(Base):
+    """The tip's data key sealed to one inbox key, or to the reporter's key."""
+
+    __tablename__ = "tip_key"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tip_id: Mapped[str] = mapped_column(ForeignKey("tip.id", ondelete="CASCADE"), index=True)
+    inbox_key_id: Mapped[int | None] = mapped_column(ForeignKey("inbox_key.id"), index=True)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Attachment(Base):
+    __tablename__ = "attachment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tip_id: Mapped[str] = mapped_column(ForeignKey("tip.id", ondelete="CASCADE"), index=True)
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("message.id", ondelete="CASCADE"))
+    # Part of the associated data the sealed fields are bound to.
+    label: Mapped[str] = mapped_column(String(40))
+    sealed_meta: Mapped[bytes] = mapped_column(LargeBinary)
+    sealed_content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Message(Base):
+    """Words added after the first report: reporter additions, staff replies, staff notes.
+
+    direction: ``reporter``, ``staff`` (shown to the reporter) or ``note`` (staff only).
+    """
+
+    __tablename__ = "message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tip_id: Mapped[str] = mapped_column(ForeignKey("tip.id", ondelete="CASCADE"), index=True)
+    direction: Mapped[str] = mapped_column(String(10))
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    sealed_body: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class StepRecord(Base):
+    """A workflow step's records for one tip. Choices stay clear for equity data;
+    free text is sealed with the tip's data key."""
+
+    __tablename__ = "step_record"
+    __table_args__ = (UniqueConstraint("tip_id", "workflow", "step"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tip_id: Mapped[str] = mapped_column(ForeignKey("tip.id", ondelete="CASCADE"), index=True)
+    workflow: Mapped[str] = mapped_column(String(40))
+    step: Mapped[str] = mapped_column(String(60))
+    done: Mapped[bool] = mapped_column(Boolean, default=False)
+    choices: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    sealed_text: Mapped[bytes | None] = mapped_column(LargeBinary)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Delivery(Base):
+    """The outbox: written in the tip's transaction, delivered by ``tipline worker``."""
+
+    __tablename__ = "delivery"
+    __table_args__ = (Index("ix_delivery_due", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tip_id: Mapped[str | None] = mapped_column(ForeignKey("tip.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    destination: Mapped[str] = mapped_column(String(500))
+    purpose: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    subject: Mapped[str] = mapped_column(String(200), default="")
+    body: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    state: Mapped[str] = mapped_column(String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    alerted: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Disclosure(Base):
+    """A FERPA disclosure record: what left the district, to whom, when and why."""
+
+    __tablename__ = "disclosure"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tip_id: Mapped[str | None] = mapped_column(ForeignKey("tip.id", ondelete="SET NULL"), index=True)
+    delivery_id: Mapped[int | None] = mapped_column(ForeignKey("delivery.id", ondelete="SET NULL"))
+    recipient: Mapped[str] = mapped_column(String(500))
+    what: Mapped[str] = mapped_column(Text)
+    why: Mapped[str] = mapped_column(Text)
+    disclosed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Staff(Base):
+    __tablename__ = "staff"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    school: Mapped[str | None] = mapped_column(String(8))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    totp_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    totp_last_step: Mapped[int] = mapped_column(Integer, default=0)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)
+    private_by_password: Mapped[bytes] = mapped_column(LargeBinary)
+    private_by_recovery: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class InboxGrant(Base):
+    """An inbox private key sealed to one staff member's personal key."""
+
+    __tablename__ = "inbox_grant"
+    __table_args__ = (UniqueConstraint("inbox_key_id", "staff_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inbox_key_id: Mapped[int] = mapped_column(ForeignKey("inbox_key.id"))
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    sealed_private: Mapped[bytes] = mapped_column(LargeBinary)
+    granted_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Invitation(Base):
+    __tablename__ = "invitation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    email: Mapped[str] = mapped_column(String(254))
+    role: Mapped[str] = mapped_column(String(20))
+    school: Mapped[str | None] = mapped_column(String(8))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class StaffSession(Base):
+    """A logged-in staff member's personal key, wrapped under a key only their cookie holds."""
+
+    __tablename__ = "staff_session"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"), index=True)
+    wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AuditEntry(Base):
+    """Append-only and hash-chained: each row's hash covers its content and the previous hash."""
+
+    __tablename__ = "audit_entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(254))
+    action: Mapped[str] = mapped_column(String(40))
+    tip_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    detail: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -1,0 +1,290 @@
+"""The reporter's pages: the form, the receipt, and coming back with the code.
+
+Everything works without JavaScript. Nothing here reads or keeps the client's address,
+user agent or referrer; the rate limiter sees only a daily-rotating HMAC of the address.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Blueprint, Flask, current_app, render_template, request
+from flask_limiter import Limiter
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from tipline import crypto, db, intake, reading, receipts
+from tipline.config import Settings
+from tipline.models import Tip, TipKey
+from tipline.uploads import ACCEPT, CleanFile, UploadRejected, clean
+
+log = logging.getLogger(__name__)
+bp = Blueprint("reporter", __name__)
+
+CATEGORIES = (
+    ("threat", "A threat of violence, or a weapon"),
+    ("bullying", "Bullying or cyberbullying"),
+    ("bias", "Bias, hate or discrimination"),
+    ("crisis", "Someone may hurt themselves, or is in crisis"),
+    ("other", "Something else"),
+    ("unsure", "I'm not sure"),
+)
+CATEGORY_KEYS = {k for k, _ in CATEGORIES}
+OUTSIDE = "outside"
+STATUS_WORDS = {
+    "new": "Received. It is waiting for a staff member to read it.",
+    "in_review": "A staff member is looking into it.",
+    "action_taken": "Staff have taken action on it.",
+    "closed": "Closed. Thank you for speaking up.",
+}
+MAX_CONTACT = 200
+DUMMY_CODE = "0" * receipts.LENGTH
+
+
+def settings() -> Settings:
+    s: Settings = current_app.extensions["tipline.settings"]
+    return s
+
+
+@dataclass
+class FormState:
+    values: dict[str, str] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    notice: str = ""
+
+
+def _page_context() -> dict[str, Any]:
+    s = settings()
+    return {
+        "district_name": s.district.name,
+        "schools": [(c, sc.name) for c, sc in s.district.schools.items()],
+        "categories": CATEGORIES,
+        "max_chars": s.max_message_chars,
+        "max_files": s.max_attachments,
+        "max_mb": s.max_attachment_bytes // (1024 * 1024),
+        "accept": ACCEPT,
+    }
+
+
+def render_form(state: FormState, status: int = 200) -> tuple[str, int]:
+    return render_template("reporter/form.html", state=state, **_page_context()), status
+
+
+def _text(name: str, errors: list[str], label: str) -> str:
+    value = request.form.get(name, "")
+    if "\ufffd" in value:
+        errors.append(f"Some characters in {label} could not be read (they show as �). "
+                      "Please check that part and send again.")
+    # Control characters other than line breaks and tabs only hide text from staff.
+    return "".join(ch for ch in value if ch in "\n\t" or ch.isprintable() or ch == "\ufffd").replace("\r", "")
+
+
+def read_files(errors: list[str]) -> tuple[CleanFile, ...]:
+    s = settings()
+    uploads = [f for f in request.files.getlist("attachment") if f and f.filename]
+    if len(uploads) > s.max_attachments:
+        errors.append(f"You can attach up to {s.max_attachments} files at once.")
+        return ()
+    cleaned: list[CleanFile] = []
+    for upload in uploads:
+        try:
+            cleaned.append(clean(upload.filename or "file", upload.read(s.max_attachment_bytes + 1),
+                                 s.max_attachment_bytes))
+        except UploadRejected as exc:
+            errors.append(str(exc))
+    return tuple(cleaned)
+
+
+def _message_errors(message: str, errors: list[str]) -> None:
+    if not message.strip():
+        errors.append("Please tell us what happened: the message box is empty.")
+    elif len(message) > settings().max_message_chars:
+        errors.append(f"Your message is {len(message):,} characters; the limit is "
+                      f"{settings().max_message_chars:,}. Please shorten it, or send the rest as a "
+                      "follow-up with your receipt code.")
+
+
+@bp.get("/")
+def form() -> tuple[str, int]:
+    return render_form(FormState())
+
+
+@bp.post("/")
+def submit() -> tuple[str, int]:
+    errors: list[str] = []
+    message = _text("message", errors, "your message")
+    contact = _text("contact", errors, "your contact details")[:MAX_CONTACT]
+    category = request.form.get("category", "unsure")
+    category = category if category in CATEGORY_KEYS else "unsure"
+    school = request.form.get("school", OUTSIDE)
+    if school != OUTSIDE and school not in settings().district.schools:
+        errors.append("Please choose a school from the list, or “Not sure / outside school”.")
+        school = OUTSIDE
+    state = FormState(values={"message": message, "contact": contact, "category": category, "school": school},
+                      errors=errors)
+    if request.form.get("website"):
+        errors.append("Please leave the last box (“Leave this empty”) blank, then send again.")
+    _message_errors(message, errors)
+    files = read_files(errors)
+    if errors:
+        if files or request.files.getlist("attachment"):
+            errors.append("For your safety we did not keep any files: please attach them again.")
+        return render_form(state, 400)
+    session = db.session()
+    try:
+        received = intake.receive(
+            session, current_app.extensions["tipline.pm"], settings().district,
+            receipts.pepper_from_secret(settings().secret_key),
+            intake.Report(message=message, category=category, school=None if school == OUTSIDE else school,
+                          contact=contact.strip(), files=files),
+            db.utcnow(),
+        )
+        session.commit()
+    except SQLAlchemyError:
+        session.rollback()
+        log.exception("storing a tip failed; nothing was kept")
+        state.errors.append("We could not save your tip just now, and nothing was stored. Your words are "
+                            "still below: please try again in a minute. In an emergency call 911.")
+        return render_form(state, 503)
+    log.info("tip received id=%s priority=%s", received.tip_id, received.triage.priority)
+    return render_template("reporter/receipt.html", code=received.receipt, **_page_context()), 200
+
+
+@dataclass
+class Opened:
+    tip: Tip
+    data_key: bytes
+
+
+def _open_by_code(raw: str) -> Opened | None:
+    """Find and open a tip from a receipt code. Every wrong code costs the same work."""
+    code = receipts.normalise(raw)
+    lookup = receipts.lookup_id(code or DUMMY_CODE, receipts.pepper_from_secret(settings().secret_key))
+    private, _ = receipts.reporter_keypair(code or DUMMY_CODE)
+    session = db.session()
+    tip = session.scalars(select(Tip).where(Tip.lookup_id == lookup)).first()
+    if tip is None or code is None:
+        return None
+    sealed = session.scalars(select(TipKey.sealed).where(TipKey.tip_id == tip.id,
+                                                         TipKey.inbox_key_id.is_(None))).first()
+    if sealed is None:
+        return None
+    try:
+        return Opened(tip, crypto.open_sealed(private, sealed, intake.reporter_context(tip.id)))
+    except crypto.CryptoError:
+        return None
+
+
+def render_followup(opened: Opened | None, code: str = "", state: FormState | None = None,
+                    status: int = 200, not_found: bool = False) -> tuple[str, int]:
+    ctx: dict[str, Any] = {"state": state or FormState(), "not_found": not_found, **_page_context()}
+    if opened is not None:
+        tip, key = opened.tip, opened.data_key
+        ctx.update(
+            code=receipts.format_code(receipts.normalise(code) or ""),
+            report=reading.report(tip, key),
+            status_words=STATUS_WORDS.get(tip.status, STATUS_WORDS["in_review"]),
+            received_at=tip.received_at,
+            files=[reading.attachment_meta(a, key) for a in tip.attachments],
+            messages=[reading.message(m, key) for m in tip.messages if m.direction in ("reporter", "staff")],
+        )
+    return render_template("reporter/followup.html", opened=opened is not None, **ctx), status
+
+
+def _failed_lookup(response: Any) -> bool:
+    return bool(response.status_code == 404)
+
+
+@bp.get("/followup")
+def followup_form() -> tuple[str, int]:
+    return render_followup(None)
+
+
+@bp.post("/followup")
+def followup() -> tuple[str, int]:
+    raw = request.form.get("receipt", "")
+    opened = _open_by_code(raw)
+    if opened is None:
+        return render_followup(None, state=FormState(), status=404, not_found=True)
+    if request.form.get("action") != "reply":
+        return render_followup(opened, raw)
+    errors: list[str] = []
+    text = _text("message", errors, "your message")
+    _message_errors(text, errors)
+    files = read_files(errors)
+    state = FormState(values={"message": text}, errors=errors)
+    if errors:
+        return render_followup(opened, raw, state, 400)
+    session = db.session()
+    try:
+        intake.add_reporter_message(session, opened.tip, opened.data_key, text, files, db.utcnow())
+        session.commit()
+    except SQLAlchemyError:
+        session.rollback()
+        log.exception("storing a follow-up failed; nothing was kept")
+        state.errors.append("We could not save your message just now, and nothing was stored. "
+                            "Please try again in a minute.")
+        return render_followup(opened, raw, state, 503)
+    session.refresh(opened.tip)
+    return render_followup(opened, raw, FormState(notice="Thank you. Your message was added to your tip."))
+
+
+@bp.get("/help")
+def help_page() -> tuple[str, int]:
+    return render_template("reporter/help.html", **_page_context()), 200
+
+
+def _too_large(_exc: RequestEntityTooLarge) -> tuple[str, int]:
+    s = settings()
+    state = FormState(errors=[
+        f"What you sent was too large for us to receive, so nothing was stored. Files can be up to "
+        f"{s.max_attachment_bytes // (1024 * 1024)} MB each, {s.max_attachments} at most. Please write your "
+        "message again and attach smaller files (a screenshot is usually small)."])
+    if request.path.startswith("/followup"):
+        return render_followup(None, state=state, status=413)
+    return render_form(state, 413)
+
+
+def _csrf_failed(_exc: CSRFError) -> tuple[str, int]:
+    notice = ("This page was open for a long time (or cookies are blocked), so for your safety we need you "
+              "to send it again. Your words are kept below; attach any files again, then press Send.")
+    if request.path.startswith("/followup"):
+        return render_followup(None, state=FormState(errors=["This page had expired. Please enter your "
+                                                             "receipt code again."]), status=400)
+    if request.path.startswith("/console"):
+        return render_template("console/expired.html"), 400
+    state = FormState(values={k: request.form.get(k, "") for k in ("message", "contact", "category", "school")},
+                      errors=[notice])
+    return render_form(state, 400)
+
+
+def init_app(app: Flask, limiter: Limiter) -> None:
+    app.register_blueprint(bp)
+    # Generous per address: a whole class behind one school address may report one incident.
+    app.view_functions["reporter.submit"] = limiter.limit("120/minute;1000/hour")(
+        app.view_functions["reporter.submit"])
+    # Only failed look-ups count, so a class checking real codes is never locked out.
+    app.view_functions["reporter.followup"] = limiter.limit(
+        "10/minute;60/hour;200/day", deduct_when=_failed_lookup)(app.view_functions["reporter.followup"])
+    app.register_error_handler(RequestEntityTooLarge, _too_large)
+    app.register_error_handler(CSRFError, _csrf_failed)
+
+    @app.errorhandler(429)
+    def _limited(_exc: Exception) -> tuple[str, int]:
+        return render_template("reporter/limited.html", **_page_context()), 429
+
+    @app.errorhandler(404)
+    def _not_found(_exc: Exception) -> tuple[str, int]:
+        return render_template("error.html", title="Page not found",
+                               text="There is no page here. You can send a tip from the home page.",
+                               **_page_context()), 404
+
+    @app.errorhandler(500)
+    def _error(_exc: Exception) -> tuple[str, int]:
+        return render_template("error.html", title="Something went wrong",
+                               text="Something went wrong on our side. If you were sending a tip, please "
+                                    "try again. In an emergency call 911.", **_page_context()), 500

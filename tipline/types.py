@@ -1,0 +1,143 @@
+"""Plain values handed between the core and plugins.
+
+Plugins see only these frozen dataclasses, never a model, a session or a request:
+that keeps the wall DESIGN.md asks for between plugins and the core.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+PRIORITIES: tuple[str, ...] = ("low", "normal", "high", "urgent")
+"""Priorities from least to most pressing; the merge takes the highest vote."""
+
+
+def priority_rank(priority: str) -> int:
+    return PRIORITIES.index(priority)
+
+
+@dataclass(frozen=True)
+class TipDraft:
+    """A tip in memory before it is sealed. Its text never leaves the process."""
+
+    text: str
+    category: str
+    school: str | None
+    submitted_at: datetime
+    attachment_count: int = 0
+
+
+@dataclass(frozen=True)
+class Vote:
+    """One plugin's opinion of a tip.
+
+    ``signals`` are names such as ``weapon`` or ``self_harm.plan``: never quoted text.
+    """
+
+    workflows: tuple[str, ...] = ()
+    priority: str = "low"
+    police: bool = False
+    signals: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Triage:
+    """The merged votes for one tip: what the console shows and routing reads."""
+
+    workflows: tuple[str, ...]
+    priority: str
+    police: bool
+    signals: tuple[str, ...]
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "workflows": list(self.workflows),
+            "priority": self.priority,
+            "police": self.police,
+            "signals": list(self.signals),
+        }
+
+
+@dataclass(frozen=True)
+class RecordField:
+    """A record a workflow step keeps (a CSTAG classification, a bias type, ...).
+
+    kind: ``choice`` (one of options), ``multi`` (any of options), ``text``, ``bool``
+    or ``date``.
+    """
+
+    key: str
+    label: str
+    kind: str = "text"
+    options: tuple[str, ...] = ()
+    help: str = ""
+
+
+@dataclass(frozen=True)
+class Step:
+    key: str
+    title: str
+    guidance: str = ""
+    records: tuple[RecordField, ...] = ()
+
+
+@dataclass(frozen=True)
+class Workflow:
+    """A workflow definition contributed by a plugin through ``tipline_workflows``."""
+
+    key: str
+    title: str
+    description: str = ""
+    steps: tuple[Step, ...] = ()
+    statuses: tuple[str, ...] = ("new", "in_review", "action_taken", "closed")
+    # Roles (command-line names) whose members are granted this workflow's inboxes.
+    roles: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RouteContext:
+    """What routing plugins need to know about where and when a tip arrived."""
+
+    school: str | None
+    now: datetime
+    in_school_hours: bool
+    administrators: tuple[str, ...] = ()
+    officers: tuple[str, ...] = ()
+    counselors: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RouteAction:
+    """One thing routing decided must happen.
+
+    kind: ``notify`` (a staff notification with no tip content, to ``target`` addresses),
+    ``forward`` (police dispatch or welfare check: the whole tip goes to the endpoint
+    named by ``target``, e.g. ``dispatch`` or ``welfare``). ``reason`` is a short sentence
+    the console shows and the FERPA disclosure record keeps.
+    """
+
+    kind: str
+    target: str
+    reason: str
+    purpose: str = ""
+
+
+@dataclass(frozen=True)
+class OutgoingDelivery:
+    """One outbox delivery handed to ``tipline_deliver``.
+
+    ``channel`` picks the delivery plugin (``smtp``, ``webhook``, ...); ``body`` is the
+    JSON-able payload already built by the worker (opened tip content only for police
+    forwards); ``idempotency_key`` is stable across retries so receivers can de-duplicate.
+    """
+
+    id: int
+    channel: str
+    destination: str
+    purpose: str
+    subject: str
+    body: dict[str, object]
+    idempotency_key: str
+    attachments: tuple[tuple[str, str, bytes], ...] = field(default=())
+    settings: dict[str, str] = field(default_factory=dict)

@@ -1,0 +1,95 @@
+"""Checking and cleaning uploaded files before they are sealed.
+
+Images are decoded and re-encoded, which drops EXIF (GPS, camera serials) and anything
+hidden after the image data; HEIC photos from iPhones become JPEG. PDFs are accepted by
+their signature. Anything else is refused with a sentence a reporter understands.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+try:  # HEIC support is optional: without it HEIC photos are refused, not mis-read.
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    HEIC = True
+except ImportError:  # pragma: no cover
+    HEIC = False
+
+# A phone photo is ~12-50 megapixels; far beyond is a decompression bomb.
+Image.MAX_IMAGE_PIXELS = 80_000_000
+
+ACCEPT = ".jpg,.jpeg,.png,.heic,.heif,.pdf,image/jpeg,image/png,image/heic,image/heif,application/pdf"
+KINDS_TEXT = "photos (JPEG, PNG, HEIC) and PDF files"
+
+
+class UploadRejected(ValueError):
+    """The sentence to show the reporter is the exception's message."""
+
+
+@dataclass(frozen=True)
+class CleanFile:
+    filename: str
+    content_type: str
+    data: bytes
+
+
+def _kind(head: bytes) -> str | None:
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"mif1", b"msf1", b"heim", b"heis", b"hevc"):
+        return "heic"
+    if head.startswith(b"%PDF-"):
+        return "pdf"
+    return None
+
+
+def safe_filename(name: str, fallback: str) -> str:
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    cleaned = "".join(ch for ch in base if ch.isprintable() and ch not in "<>:\"|?*").strip(" .")
+    return cleaned[:120] or fallback
+
+
+def _stem(name: str) -> str:
+    return name.rsplit(".", 1)[0] if "." in name else name
+
+
+def clean(filename: str, data: bytes, limit: int) -> CleanFile:
+    shown = safe_filename(filename, "file")
+    if len(data) > limit:
+        raise UploadRejected(f"“{shown}” is larger than {limit // (1024 * 1024)} MB. Please send a smaller file.")
+    if not data:
+        raise UploadRejected(f"“{shown}” is empty.")
+    kind = _kind(data[:16])
+    if kind is None:
+        raise UploadRejected(f"“{shown}” is not a type we accept. You can send {KINDS_TEXT}.")
+    if kind == "pdf":
+        return CleanFile(_stem(shown) + ".pdf", "application/pdf", data)
+    if kind == "heic" and not HEIC:
+        raise UploadRejected(f"“{shown}” is a HEIC photo we cannot read here. Please send a screenshot instead.")
+    return _reencode(shown, data, kind)
+
+
+def _reencode(shown: str, data: bytes, kind: str) -> CleanFile:
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            img.load()
+            # Apply the camera's rotation before the EXIF that records it is dropped.
+            upright = ImageOps.exif_transpose(img)
+            out = io.BytesIO()
+            if kind == "png":
+                upright.save(out, format="PNG", optimize=False)
+                return CleanFile(_stem(shown) + ".png", "image/png", out.getvalue())
+            if upright.mode not in ("RGB", "L"):
+                upright = upright.convert("RGB")
+            upright.save(out, format="JPEG", quality=90)
+            return CleanFile(_stem(shown) + ".jpg", "image/jpeg", out.getvalue())
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        raise UploadRejected(f"“{shown}” says it is a picture but could not be opened as one. "
+                             "Please send a screenshot or photo again.") from exc
