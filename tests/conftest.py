@@ -70,7 +70,8 @@ def db_url(migrated_template: str, tmp_path: Path) -> str:
 
 @pytest.fixture
 def pm() -> pluggy.PluginManager:
-    return hooks.make_manager()
+    only = os.environ.get("TIPLINE_PLUGINS")
+    return hooks.make_manager(tuple(only.split(",")) if only else None)
 
 
 @pytest.fixture

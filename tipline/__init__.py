@@ -36,6 +36,9 @@ def create_app(test_config: dict[str, Any] | None = None, plugin_manager: pluggy
         WTF_CSRF_TIME_LIMIT=6 * 3600,
         WTF_CSRF_SSL_STRICT=False,
     )
+    from tipline.forms import TiplineRequest
+
+    app.request_class = TiplineRequest
     app.extensions["tipline.settings"] = settings
     pm = plugin_manager or hooks.make_manager(settings.plugins)
     app.extensions["tipline.pm"] = pm
@@ -47,7 +50,8 @@ def create_app(test_config: dict[str, Any] | None = None, plugin_manager: pluggy
     CSRFProtect(app)
     db.init_app(app, settings.database_url)
     limiter = security.init_app(app, settings.redis_url,
-                                key_prefix=str(settings.extra.get("limiter_prefix", "tipline")))
+                                key_prefix=str(settings.extra.get("limiter_prefix", "tipline")),
+                                enabled=settings.rate_limits)
     app.extensions["tipline.limiter"] = limiter
 
     from tipline import reporter

@@ -113,14 +113,12 @@ def triage() -> None:
     out.flush()
 
 
+
 def _register_subcommands() -> None:
-    # Subsystems own their commands; importing lazily keeps `tipline triage` free of them.
+    # Subsystems own their commands.
     from tipline import worker
 
     main.add_command(worker.worker_command)
 
 
-try:
-    _register_subcommands()
-except ImportError:  # pragma: no cover - during a partial checkout
-    pass
+_register_subcommands()

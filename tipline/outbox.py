@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from tipline.config import District, ENDPOINT
+from tipline.config import ENDPOINT, District
 from tipline.models import Delivery
 from tipline.types import RouteAction, Triage
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from flask import Blueprint, Flask, current_app, render_template, request
 from flask_limiter import Limiter
@@ -262,14 +262,17 @@ def _csrf_failed(_exc: CSRFError) -> tuple[str, int]:
     return render_form(state, 400)
 
 
+def limit_view(app: Flask, endpoint: str, decorator: Any) -> None:
+    """Apply a limit to a registered view: the limiter belongs to the app, not the module."""
+    app.view_functions[endpoint] = cast(Any, decorator(app.view_functions[endpoint]))
+
+
 def init_app(app: Flask, limiter: Limiter) -> None:
     app.register_blueprint(bp)
     # Generous per address: a whole class behind one school address may report one incident.
-    app.view_functions["reporter.submit"] = limiter.limit("120/minute;1000/hour")(
-        app.view_functions["reporter.submit"])
+    limit_view(app, "reporter.submit", limiter.limit("120/minute;1000/hour"))
     # Only failed look-ups count, so a class checking real codes is never locked out.
-    app.view_functions["reporter.followup"] = limiter.limit(
-        "10/minute;60/hour;200/day", deduct_when=_failed_lookup)(app.view_functions["reporter.followup"])
+    limit_view(app, "reporter.followup", limiter.limit("10/minute;60/hour;200/day", deduct_when=_failed_lookup))
     app.register_error_handler(RequestEntityTooLarge, _too_large)
     app.register_error_handler(CSRFError, _csrf_failed)
 

@@ -71,7 +71,7 @@ def address_key() -> str:
     return hmac.new(secret.today(), addr, hashlib.sha256).hexdigest()[:32]
 
 
-def init_app(app: Flask, redis_url: str | None, key_prefix: str = "tipline") -> Limiter:
+def init_app(app: Flask, redis_url: str | None, key_prefix: str = "tipline", enabled: bool = True) -> Limiter:
     app.extensions["tipline.daily_secret"] = DailySecret(redis_url)
     limiter = Limiter(
         address_key,
@@ -83,6 +83,7 @@ def init_app(app: Flask, redis_url: str | None, key_prefix: str = "tipline") -> 
         # A limiter outage must not stop a tip; the limits are a nuisance filter.
         swallow_errors=True,
         in_memory_fallback_enabled=True,
+        enabled=enabled,
     )
     app.after_request(set_headers)
     return limiter
