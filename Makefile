@@ -15,8 +15,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Serves the tip line and runs the delivery worker beside it; Ctrl-C stops both.
 run: install
 	$(BIN)/tipline init
+	$(BIN)/tipline worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
 worker: install

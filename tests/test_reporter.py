@@ -237,3 +237,61 @@ def test_gps_stripped_from_photos(client: FlaskClient, db: Session, instance: Pa
         assert len(img.getexif()) == 0
         assert "exif" not in img.info
     assert b"SecretPhone" not in stored and b"PhoneMaker" not in stored
+
+
+def test_reload_or_double_tap_stores_once(client: FlaskClient, db: Session) -> None:
+    html = client.get("/").get_data(as_text=True)
+    import re
+
+    nonce = re.search(r'name="submission" value="([^"]+)"', html)
+    assert nonce
+    data = {"csrf_token": token(client), "submission": nonce.group(1), "message": "Fight planned at 3pm behind gym",
+            "category": "threat", "school": "SHS"}
+    first = client.post("/", data=data)
+    again = client.post("/", data=data)  # a reload of the receipt page re-posts the form
+    assert first.status_code == again.status_code == 200
+    assert receipt_of(first.get_data(as_text=True)) == receipt_of(again.get_data(as_text=True))
+    assert count(db, Tip) == 1
+    # Different words from the same (stale) form are a new tip, never dropped.
+    other = client.post("/", data={**data, "message": "And the gym door is propped open"})
+    assert receipt_of(other.get_data(as_text=True)) != receipt_of(first.get_data(as_text=True))
+    assert count(db, Tip) == 2
+
+
+def test_followup_reply_reload_stores_once(client: FlaskClient, db: Session) -> None:
+    _, html = submit(client)
+    code = receipt_of(html)
+    data = {"csrf_token": token(client, "/followup"), "receipt": code, "action": "reply",
+            "message": "one more detail", "submission": "n" * 32}
+    assert client.post("/followup", data=data).status_code == 200
+    assert client.post("/followup", data=data).status_code == 200
+    assert count(db, Message) == 1
+
+
+def test_followup_errors_do_not_say_tip_unsent(client: FlaskClient) -> None:
+    _, html = submit(client)
+    page = client.post("/followup", data={"csrf_token": token(client, "/followup"), "receipt": receipt_of(html),
+                                          "action": "reply", "message": "  "})
+    text = page.get_data(as_text=True)
+    assert page.status_code == 400 and "message box is empty" in text
+    assert "Your tip has not been sent yet" not in text and "Your message has not been sent yet" in text
+
+
+def test_huge_picture_dimensions_refused(client: FlaskClient, db: Session) -> None:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("1", (9000, 9000)).save(out, format="PNG")  # small file, huge canvas
+    assert len(out.getvalue()) < 2 * 1024 * 1024
+    status, html = submit(client, message="big canvas", files=[(out.getvalue(), "canvas.png")])
+    assert status == 400 and "too large a picture" in html and "big canvas" in html
+    assert count(db, Tip) == 0
+
+
+def test_large_urlencoded_body_refused(client: FlaskClient, db: Session) -> None:
+    body = f"csrf_token={token(client)}&message=" + "a" * (200 * 1024)
+    r = client.post("/", data=body.encode(), content_type="application/x-www-form-urlencoded")
+    assert r.status_code == 413 and "too large" in r.get_data(as_text=True)
+    assert count(db, Tip) == 0

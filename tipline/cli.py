@@ -114,11 +114,57 @@ def triage() -> None:
 
 
 
+
+@main.group()
+def users() -> None:
+    """Manage staff accounts."""
+
+
+@users.command("create")
+@click.option("--email", required=True)
+@click.option("--role", required=True, help="admin, school-admin, threat-team, deib, counselor, sro or analyst")
+@click.option("--school", default=None, help="School code for school-based roles, e.g. SHS")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
+def users_create(email: str, role: str, school: str | None, password_stdin: bool) -> None:
+    """Create a staff member and print their TOTP provisioning URI and recovery key.
+
+    A member who holds the team's inbox key then grants it to them in the console.
+    """
+    from sqlalchemy.orm import sessionmaker
+
+    from tipline import audit, staff
+    from tipline.db import make_engine
+
+    if not password_stdin:
+        raise click.UsageError("pass --password-stdin and the password on stdin")
+    password = sys.stdin.readline().rstrip("\r\n")
+    settings = _settings()
+    engine = make_engine(settings.database_url)
+    try:
+        with sessionmaker(engine)() as session, session.begin():
+            enrolment = staff.create(session, email=email, role=role, school=school.upper() if school else None,
+                                     password=password, secret_key=settings.secret_key,
+                                     schools=set(settings.district.schools))
+            audit.record(session, "cli", "staff_created", role=role, school=school, member=enrolment.staff.email)
+            created = enrolment.staff.email
+    except staff.AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        engine.dispose()
+    click.echo(f"created {created} ({role}{', ' + school.upper() if school else ''})")
+    click.echo(enrolment.totp_uri)
+    click.echo(f"recovery key (shown once): {enrolment.recovery_code}")
+
+
 def _register_subcommands() -> None:
     # Subsystems own their commands.
     from tipline import worker
 
     main.add_command(worker.worker_command)
+    from tipline import audit, retention
+
+    main.add_command(audit.audit_command)
+    main.add_command(retention.purge_command)
 
 
 _register_subcommands()

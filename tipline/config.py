@@ -61,6 +61,8 @@ class District:
     retention_days: int
     holidays: frozenset[date]
     hours: Hours
+    # Options for workflow records, e.g. "deib.consequences.consequence" -> the district's list.
+    record_options: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -193,7 +195,18 @@ def parse_district(data: Mapping[str, Any], problems: list[str]) -> District:
         retention_days=retention,
         holidays=holidays,
         hours=base_hours,
+        record_options=_record_options(data.get("record_options", {}), problems),
     )
+
+
+def _record_options(raw: Any, problems: list[str]) -> dict[str, tuple[str, ...]]:
+    out: dict[str, tuple[str, ...]] = {}
+    for key, values in raw.items():
+        if key.count(".") != 2 or not isinstance(values, list) or not values:
+            problems.append(f"record_options.{key}: use \"workflow.step.record\" = [\"option\", ...]")
+            continue
+        out[key] = tuple(str(v) for v in values)
+    return out
 
 
 def _read_district(path: str | None, problems: list[str]) -> District:
@@ -253,7 +266,8 @@ def load_settings(environ: Mapping[str, str] | None = None, instance_path: Path 
         plugins=plugins,
         smtp_url=over.pop("smtp_url", None) or env.get("TIPLINE_SMTP_URL") or None,
         webhook_secret=over.pop("webhook_secret", None) or env.get("TIPLINE_WEBHOOK_SECRET") or None,
-        dispatch_key_path=Path(dispatch_key) if dispatch_key else instance / "keys" / "dispatch.key",
+        # Outside instance/ on purpose: only the delivery worker's host should hold it.
+        dispatch_key_path=Path(dispatch_key) if dispatch_key else instance.parent / "worker-keys" / "dispatch.key",
         secure_cookies=env.get("TIPLINE_SECURE_COOKIES", "0") == "1",
         # Only for benchmarks on loopback: one address sends everything there.
         rate_limits=over.pop("rate_limits", env.get("TIPLINE_RATE_LIMITS", "on") != "off"),

@@ -5,12 +5,15 @@ Knows no Flask: the reporter blueprint hands it plain values and gets back the r
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
 import pluggy
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tipline import crypto, keyring, outbox, receipts
@@ -22,6 +25,8 @@ from tipline.schedule import in_school_hours
 from tipline.types import PRIORITIES, RouteContext, TipDraft, Triage
 from tipline.uploads import CleanFile
 
+log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class Report:
@@ -30,6 +35,14 @@ class Report:
     school: str | None
     contact: str
     files: tuple[CleanFile, ...] = ()
+
+    def digest(self) -> bytes:
+        h = hashlib.sha256()
+        for part in (self.message, self.category, self.school or "", self.contact):
+            h.update(part.encode() + b"\x00")
+        for f in self.files:
+            h.update(hashlib.sha256(f.data).digest())
+        return h.digest()
 
 
 @dataclass(frozen=True)
@@ -56,8 +69,12 @@ def seal_attachment(data_key: bytes, tip_id: str, f: CleanFile, message_id: int 
 
 
 def receive(session: Session, pm: pluggy.PluginManager, district: District, pepper: bytes,
-            report: Report, now: datetime) -> Received:
-    """Store one tip. The caller commits; nothing is written if anything here raises."""
+            report: Report, now: datetime, nonce: str | None = None) -> Received:
+    """Store one tip. The caller commits; nothing is written if anything here raises.
+
+    With the form's ``nonce``, the receipt code and a dedupe id are derived from it (see
+    ``receipts.submission_ids``) so that the same submission is stored once.
+    """
     draft = TipDraft(text=report.message, category=report.category, school=report.school,
                      submitted_at=now, attachment_count=len(report.files))
     result = hooks.triage(pm, draft)
@@ -71,7 +88,11 @@ def receive(session: Session, pm: pluggy.PluginManager, district: District, pepp
     actions = hooks.route(pm, draft, result, context)
 
     tip_id = uuid.uuid4().hex
-    code = receipts.new_code()
+    dedupe_id: str | None = None
+    if nonce:
+        dedupe_id, code = receipts.submission_ids(pepper, nonce, report.digest())
+    else:
+        code = receipts.new_code()
     canonical = receipts.normalise(code)
     assert canonical is not None
     _, reporter_public = receipts.reporter_keypair(canonical)
@@ -85,6 +106,8 @@ def receive(session: Session, pm: pluggy.PluginManager, district: District, pepp
                 inboxes.append(keyring.workflow_inbox(wf, report.school))
     else:
         inboxes.append(keyring.GENERAL)
+        if report.school:
+            inboxes.append(keyring.workflow_inbox(keyring.GENERAL, report.school))
     if any(a.kind == "forward" for a in actions):
         inboxes.append(keyring.POLICE)
 
@@ -92,7 +115,8 @@ def receive(session: Session, pm: pluggy.PluginManager, district: District, pepp
     payload = json.dumps({"message": report.message, "category": report.category,
                           "contact": report.contact}).encode()
     tip = Tip(
-        id=tip_id, lookup_id=receipts.lookup_id(canonical, pepper), school=report.school, status="new",
+        id=tip_id, lookup_id=receipts.lookup_id(canonical, pepper), dedupe_id=dedupe_id, school=report.school,
+        status="new",
         priority=result.priority, priority_rank=PRIORITIES.index(result.priority), police=result.police,
         signals=list(result.signals),
         routing={"in_school_hours": context.in_school_hours, "inboxes": inboxes,
@@ -103,8 +127,16 @@ def receive(session: Session, pm: pluggy.PluginManager, district: District, pepp
     tip.workflows = [TipWorkflow(workflow=wf) for wf in result.workflows]
     tip.keys = [TipKey(inbox_key_id=None,
                        sealed=crypto.seal_to(reporter_public, data_key, reporter_context(tip_id)))]
-    for inbox in inboxes:
-        key = keyring.current_key(session, inbox)
+    current = keyring.current_keys(session, inboxes)
+    for inbox in list(inboxes):
+        key = current.get(inbox)
+        if key is None:
+            if inbox == keyring.ADMIN:
+                raise LookupError("the admin inbox has no key; run `tipline init`")
+            # A workflow added since `tipline init`: district admins can still read the tip.
+            log.warning("inbox %s has no key yet; run `tipline init`", inbox)
+            inboxes.remove(inbox)
+            continue
         tip.keys.append(TipKey(inbox_key_id=key.id,
                                sealed=crypto.seal_to(key.public_key, data_key,
                                                      inbox_context(tip_id, inbox, key.version))))
@@ -113,15 +145,27 @@ def receive(session: Session, pm: pluggy.PluginManager, district: District, pepp
         att.created_at = minute
         tip.attachments.append(att)
     session.add(tip)
+    session.flush()  # the outbox rows refer to the tip, and know it only by id
     outbox.enqueue_for_tip(session, district, tip_id, report.school, result, actions, now)
     session.flush()
     return Received(tip_id, code, result)
 
 
+def find_duplicate(session: Session, pepper: bytes, nonce: str, report: Report) -> str | None:
+    """The receipt code of a tip already stored from this very submission, if any."""
+    dedupe_id, code = receipts.submission_ids(pepper, nonce, report.digest())
+    exists = session.scalar(select(Tip.id).where(Tip.dedupe_id == dedupe_id))
+    return code if exists else None
+
+
+def message_dedupe_id(pepper: bytes, tip_id: str, nonce: str, text: str) -> str:
+    return receipts.submission_ids(pepper, nonce, hashlib.sha256((tip_id + "\x00" + text).encode()).digest())[0]
+
+
 def add_reporter_message(session: Session, tip: Tip, data_key: bytes, text: str,
-                         files: tuple[CleanFile, ...], now: datetime) -> Message:
+                         files: tuple[CleanFile, ...], now: datetime, dedupe_id: str | None = None) -> Message:
     minute = to_minute(now)
-    msg = Message(tip_id=tip.id, direction="reporter", created_at=minute, sealed_body=b"")
+    msg = Message(tip_id=tip.id, direction="reporter", created_at=minute, sealed_body=b"", dedupe_id=dedupe_id)
     session.add(msg)
     session.flush()
     msg.sealed_body = crypto.seal_field(data_key, tip.id, f"message/{msg.id}", text.encode())

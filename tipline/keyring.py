@@ -53,6 +53,8 @@ def inbox_specs(district: District, workflow_titles: dict[str, str]) -> list[Inb
         InboxSpec(GENERAL, "General inbox (not yet sorted)"),
         InboxSpec(POLICE, "Police dispatch"),
     ]
+    for code, school in district.schools.items():
+        specs.append(InboxSpec(workflow_inbox(GENERAL, code), f"General inbox, {school.name}", code, GENERAL))
     for wf, title in sorted(workflow_titles.items()):
         specs.append(InboxSpec(workflow_inbox(wf, None), f"{title}, district-wide", None, wf))
         for code, school in district.schools.items():
@@ -68,6 +70,15 @@ def current_key(session: Session, inbox_key: str) -> InboxKey:
     if row is None:
         raise LookupError(f"inbox {inbox_key!r} has no key; run `tipline init`")
     return row
+
+
+def current_keys(session: Session, inbox_keys: list[str]) -> dict[str, InboxKey]:
+    """The newest live key of each named inbox, in one query."""
+    rows = session.execute(
+        select(Inbox.key, InboxKey).join(InboxKey, InboxKey.inbox_id == Inbox.id)
+        .where(Inbox.key.in_(inbox_keys), InboxKey.retired_at.is_(None)).order_by(InboxKey.version)
+    ).all()
+    return {name: key for name, key in rows}  # ascending versions: the newest wins
 
 
 def _write_private(path: Path, private: bytes) -> None:

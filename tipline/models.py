@@ -72,6 +72,8 @@ class Tip(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     lookup_id: Mapped[str] = mapped_column(String(64), unique=True)
+    # A keyed hash of the form's one-time nonce: a reload or double tap stores nothing twice.
+    dedupe_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     school: Mapped[str | None] = mapped_column(String(8))
     status: Mapped[str] = mapped_column(String(20), default="new")
     priority: Mapped[str] = mapped_column(String(10), default="normal")
@@ -142,6 +144,7 @@ class Message(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     tip_id: Mapped[str] = mapped_column(ForeignKey("tip.id", ondelete="CASCADE"), index=True)
     direction: Mapped[str] = mapped_column(String(10))
+    dedupe_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     sealed_body: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

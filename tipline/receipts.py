@@ -28,6 +28,26 @@ def new_code() -> str:
     return format_code(raw)
 
 
+def code_from_seed(seed: bytes) -> str:
+    """A code from 80 bits of a keyed hash: the same submission always gets the same code."""
+    value = int.from_bytes(seed[:10], "big")
+    raw = "".join(ALPHABET[(value >> (5 * i)) & 31] for i in reversed(range(LENGTH)))
+    return format_code(raw)
+
+
+def submission_ids(pepper: bytes, nonce: str, content_digest: bytes) -> tuple[str, str]:
+    """(dedupe id to store, receipt code to show) for one form submission.
+
+    The nonce lives only in the reporter's form; the stored id is a keyed hash of it and of
+    what was sent, so a reload or a double tap finds the tip already stored and shows the same
+    code, while different words sent from a stale form make a new tip.
+    """
+    material = nonce.encode() + b"\x00" + content_digest
+    dedupe = hmac.new(pepper, b"tipline/v1/dedupe/" + material, hashlib.sha256).hexdigest()
+    seed = hmac.new(pepper, b"tipline/v1/receipt-seed/" + material, hashlib.sha256).digest()
+    return dedupe, code_from_seed(seed)
+
+
 def format_code(raw: str) -> str:
     return "-".join(raw[i : i + 4] for i in range(0, LENGTH, 4))
 

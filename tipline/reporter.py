@@ -7,19 +7,22 @@ user agent or referrer; the rate limiter sees only a daily-rotating HMAC of the 
 from __future__ import annotations
 
 import logging
+import re
+import secrets
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 from flask import Blueprint, Flask, current_app, render_template, request
 from flask_limiter import Limiter
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from tipline import crypto, db, intake, reading, receipts
+from tipline import plugins as hooks
 from tipline.config import Settings
-from tipline.models import Tip, TipKey
+from tipline.models import Message, Tip, TipKey
+from tipline.security import limit_view
 from tipline.uploads import ACCEPT, CleanFile, UploadRejected, clean
 
 log = logging.getLogger(__name__)
@@ -71,6 +74,8 @@ def _page_context() -> dict[str, Any]:
 
 
 def render_form(state: FormState, status: int = 200) -> tuple[str, int]:
+    # A fresh one-time nonce unless this form is being shown again with the reporter's words.
+    state.values.setdefault("submission", secrets.token_urlsafe(24))
     return render_template("reporter/form.html", state=state, **_page_context()), status
 
 
@@ -99,6 +104,14 @@ def read_files(errors: list[str]) -> tuple[CleanFile, ...]:
     return tuple(cleaned)
 
 
+NONCE = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
+
+
+def _nonce() -> str | None:
+    value = request.form.get("submission", "")
+    return value if NONCE.match(value) else None
+
+
 def _message_errors(message: str, errors: list[str]) -> None:
     if not message.strip():
         errors.append("Please tell us what happened: the message box is empty.")
@@ -124,8 +137,8 @@ def submit() -> tuple[str, int]:
     if school != OUTSIDE and school not in settings().district.schools:
         errors.append("Please choose a school from the list, or “Not sure / outside school”.")
         school = OUTSIDE
-    state = FormState(values={"message": message, "contact": contact, "category": category, "school": school},
-                      errors=errors)
+    state = FormState(values={"message": message, "contact": contact, "category": category, "school": school,
+                              "submission": _nonce() or secrets.token_urlsafe(24)}, errors=errors)
     if request.form.get("website"):
         errors.append("Please leave the last box (“Leave this empty”) blank, then send again.")
     _message_errors(message, errors)
@@ -135,22 +148,31 @@ def submit() -> tuple[str, int]:
             errors.append("For your safety we did not keep any files: please attach them again.")
         return render_form(state, 400)
     session = db.session()
+    pepper = receipts.pepper_from_secret(settings().secret_key)
+    nonce = _nonce()
+    report = intake.Report(message=message, category=category, school=None if school == OUTSIDE else school,
+                           contact=contact.strip(), files=files)
+    already = intake.find_duplicate(session, pepper, nonce, report) if nonce else None
+    if already:
+        # A reload or a second tap: the tip is stored once and the same code shown again.
+        return render_template("reporter/receipt.html", code=already, **_page_context()), 200
     try:
-        received = intake.receive(
-            session, current_app.extensions["tipline.pm"], settings().district,
-            receipts.pepper_from_secret(settings().secret_key),
-            intake.Report(message=message, category=category, school=None if school == OUTSIDE else school,
-                          contact=contact.strip(), files=files),
-            db.utcnow(),
-        )
+        received = intake.receive(session, current_app.extensions["tipline.pm"], settings().district, pepper,
+                                  report, db.utcnow(), nonce=nonce)
         session.commit()
-    except SQLAlchemyError:
+    except Exception as exc:  # noqa: BLE001 - any failure must keep the reporter's words on screen
         session.rollback()
-        log.exception("storing a tip failed; nothing was kept")
+        already = intake.find_duplicate(session, pepper, nonce, report) if nonce else None
+        if already:  # the same submission won a race with this one
+            return render_template("reporter/receipt.html", code=already, **_page_context()), 200
+        # The exception's type only: its message could quote what was submitted.
+        log.error("storing a tip failed (%s); nothing was kept", type(exc).__name__)
         state.errors.append("We could not save your tip just now, and nothing was stored. Your words are "
                             "still below: please try again in a minute. In an emergency call 911.")
         return render_form(state, 503)
     log.info("tip received id=%s priority=%s", received.tip_id, received.triage.priority)
+    hooks.tip_received(current_app.extensions["tipline.pm"], received.tip_id, received.triage,
+                       db.to_minute(db.utcnow()))
     return render_template("reporter/receipt.html", code=received.receipt, **_page_context()), 200
 
 
@@ -181,7 +203,8 @@ def _open_by_code(raw: str) -> Opened | None:
 
 def render_followup(opened: Opened | None, code: str = "", state: FormState | None = None,
                     status: int = 200, not_found: bool = False) -> tuple[str, int]:
-    ctx: dict[str, Any] = {"state": state or FormState(), "not_found": not_found, **_page_context()}
+    ctx: dict[str, Any] = {"state": state or FormState(), "not_found": not_found,
+                           "submission": secrets.token_urlsafe(24), **_page_context()}
     if opened is not None:
         tip, key = opened.tip, opened.data_key
         ctx.update(
@@ -220,12 +243,17 @@ def followup() -> tuple[str, int]:
     if errors:
         return render_followup(opened, raw, state, 400)
     session = db.session()
+    nonce = _nonce()
+    dedupe = (intake.message_dedupe_id(receipts.pepper_from_secret(settings().secret_key), opened.tip.id, nonce,
+                                       text) if nonce else None)
+    if dedupe and session.scalar(select(Message.id).where(Message.dedupe_id == dedupe)):
+        return render_followup(opened, raw, FormState(notice="Thank you. Your message was added to your tip."))
     try:
-        intake.add_reporter_message(session, opened.tip, opened.data_key, text, files, db.utcnow())
+        intake.add_reporter_message(session, opened.tip, opened.data_key, text, files, db.utcnow(), dedupe)
         session.commit()
-    except SQLAlchemyError:
+    except Exception as exc:  # noqa: BLE001 - as above
         session.rollback()
-        log.exception("storing a follow-up failed; nothing was kept")
+        log.error("storing a follow-up failed (%s); nothing was kept", type(exc).__name__)
         state.errors.append("We could not save your message just now, and nothing was stored. "
                             "Please try again in a minute.")
         return render_followup(opened, raw, state, 503)
@@ -259,12 +287,8 @@ def _csrf_failed(_exc: CSRFError) -> tuple[str, int]:
         return render_template("console/expired.html"), 400
     state = FormState(values={k: request.form.get(k, "") for k in ("message", "contact", "category", "school")},
                       errors=[notice])
+    state.values["submission"] = _nonce() or secrets.token_urlsafe(24)
     return render_form(state, 400)
-
-
-def limit_view(app: Flask, endpoint: str, decorator: Any) -> None:
-    """Apply a limit to a registered view: the limiter belongs to the app, not the module."""
-    app.view_functions[endpoint] = cast(Any, decorator(app.view_functions[endpoint]))
 
 
 def init_app(app: Flask, limiter: Limiter) -> None:

@@ -7,6 +7,7 @@ import hmac
 import secrets
 import threading
 from datetime import UTC, datetime
+from typing import Any, cast
 
 from flask import Flask, Response, current_app, request
 from flask_limiter import Limiter
@@ -69,6 +70,11 @@ def address_key() -> str:
     secret: DailySecret = current_app.extensions["tipline.daily_secret"]
     addr = (request.remote_addr or "unknown").encode()
     return hmac.new(secret.today(), addr, hashlib.sha256).hexdigest()[:32]
+
+
+def limit_view(app: Flask, endpoint: str, decorator: Any) -> None:
+    """Apply a limit to a registered view: the limiter belongs to the app, not the module."""
+    app.view_functions[endpoint] = cast(Any, decorator(app.view_functions[endpoint]))
 
 
 def init_app(app: Flask, redis_url: str | None, key_prefix: str = "tipline", enabled: bool = True) -> Limiter:

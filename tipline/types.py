@@ -83,6 +83,15 @@ class Step:
 
 
 @dataclass(frozen=True)
+class Reminder:
+    """A duty the console shows on a tip: always when ``signal`` is empty, else only when the
+    tip's triage raised that signal (e.g. the mandated report on abuse tips)."""
+
+    text: str
+    signal: str = ""
+
+
+@dataclass(frozen=True)
 class Workflow:
     """A workflow definition contributed by a plugin through ``tipline_workflows``."""
 
@@ -93,6 +102,7 @@ class Workflow:
     statuses: tuple[str, ...] = ("new", "in_review", "action_taken", "closed")
     # Roles (command-line names) whose members are granted this workflow's inboxes.
     roles: tuple[str, ...] = ()
+    reminders: tuple[Reminder, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,8 @@ their signature. Anything else is refused with a sentence a reporter understands
 from __future__ import annotations
 
 import io
+import threading
+import warnings
 from dataclasses import dataclass
 
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -20,8 +22,13 @@ try:  # HEIC support is optional: without it HEIC photos are refused, not mis-re
 except ImportError:  # pragma: no cover
     HEIC = False
 
-# A phone photo is ~12-50 megapixels; far beyond is a decompression bomb.
-Image.MAX_IMAGE_PIXELS = 80_000_000
+# A phone photo is 12-48 megapixels. Anything larger is refused before it is decoded, large
+# JPEGs are decoded at reduced scale, and one image at a time is decoded per process, so a
+# small file that claims huge dimensions cannot take the server's memory.
+MAX_PIXELS = 50_000_000
+MAX_SIDE = 4096
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+_decoding = threading.Semaphore(1)
 
 ACCEPT = ".jpg,.jpeg,.png,.heic,.heif,.pdf,image/jpeg,image/png,image/heic,image/heif,application/pdf"
 KINDS_TEXT = "photos (JPEG, PNG, HEIC) and PDF files"
@@ -78,18 +85,32 @@ def clean(filename: str, data: bytes, limit: int) -> CleanFile:
 
 def _reencode(shown: str, data: bytes, kind: str) -> CleanFile:
     try:
-        with Image.open(io.BytesIO(data)) as img:
-            img.load()
-            # Apply the camera's rotation before the EXIF that records it is dropped.
-            upright = ImageOps.exif_transpose(img)
-            out = io.BytesIO()
-            if kind == "png":
-                upright.save(out, format="PNG", optimize=False)
-                return CleanFile(_stem(shown) + ".png", "image/png", out.getvalue())
-            if upright.mode not in ("RGB", "L"):
-                upright = upright.convert("RGB")
-            upright.save(out, format="JPEG", quality=90)
-            return CleanFile(_stem(shown) + ".jpg", "image/jpeg", out.getvalue())
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        with _decoding, warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # refused just below
+            with Image.open(io.BytesIO(data)) as img:
+                width, height = img.size
+                if width * height > MAX_PIXELS:
+                    raise UploadRejected(f"“{shown}” is too large a picture ({width}×{height}). Please send a "
+                                         "screenshot or a smaller photo.")
+                if img.format == "JPEG":
+                    img.draft("RGB", (MAX_SIDE, MAX_SIDE))
+                img.load()
+                # Apply the camera's rotation before the EXIF that records it is dropped.
+                upright = ImageOps.exif_transpose(img)
+                upright.thumbnail((MAX_SIDE, MAX_SIDE))
+                out = io.BytesIO()
+                if kind == "png":
+                    upright.save(out, format="PNG", optimize=False)
+                    return CleanFile(_stem(shown) + ".png", "image/png", out.getvalue())
+                if upright.mode not in ("RGB", "L"):
+                    upright = upright.convert("RGB")
+                upright.save(out, format="JPEG", quality=90)
+                return CleanFile(_stem(shown) + ".jpg", "image/jpeg", out.getvalue())
+    except UploadRejected:
+        raise
+    except Image.DecompressionBombError as exc:
+        raise UploadRejected(f"“{shown}” is too large a picture. Please send a screenshot or a smaller "
+                             "photo.") from exc
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise UploadRejected(f"“{shown}” says it is a picture but could not be opened as one. "
                              "Please send a screenshot or photo again.") from exc

@@ -1,17 +1,18 @@
-"""The staff console (blueprint under /console)."""
+"""The staff console, under /console. Imports nothing from the reporter side."""
 
 from __future__ import annotations
 
 from flask import Blueprint, Flask
 from flask_limiter import Limiter
 
+from tipline.security import limit_view
+
 bp = Blueprint("console", __name__, url_prefix="/console")
 
 
-@bp.get("/login")
-def login() -> tuple[str, int]:
-    return "Staff console: coming soon", 200
-
-
 def init_app(app: Flask, limiter: Limiter) -> None:
+    from tipline.console import auth, team, tips  # noqa: F401  (registers the views on bp)
+
     app.register_blueprint(bp)
+    # Per address (HMAC'd like everywhere else), on top of the per-account lockout.
+    limit_view(app, "console.login", limiter.limit("20/minute;200/hour", methods=["POST"]))

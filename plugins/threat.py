@@ -1,0 +1,405 @@
+"""Threat workflow: the district's threat assessment (CSTAG) and its triage vote.
+
+The vote opens the workflow for an intent or plan to harm people or property, a weapon at
+school, a planned fight, a hit list, a bomb or shooting threat, or sextortion. It marks
+the tip for immediate police ("immediate.dispatch") when a weapon or explosive comes with a
+time, place or target, when there are preparatory steps, when a weapon is at school now,
+or for sextortion: the district's own rules for when dispatch is told whatever the hour.
+"""
+
+from __future__ import annotations
+
+from plugins._text import (
+    AMMO,
+    BLADE,
+    EXPLOSIVE,
+    GUN,
+    HATE_SYMBOL,
+    ONLINE,
+    PERSON,
+    PLACE,
+    SELF,
+    SEXTORTION,
+    SUICIDE,
+    SUICIDE_NEGATIVE,
+    TIME,
+    WEAPON,
+    AnyOf,
+    Doc,
+    Matcher,
+    Near,
+    doc_for,
+    near,
+    words,
+)
+from tipline.hookspecs import hookimpl
+from tipline.types import RecordField, Step, TipDraft, Vote, Workflow
+
+KEY = "threat"
+
+CLASSIFICATIONS = ("transient", "serious substantive", "very serious substantive")
+CREDIBILITY_FACTORS = (
+    "Specificity of the threat", "Wording and details", "Capability of the suspected individual",
+    "Historical context", "Current school events or tensions", "Evidence of preparatory steps",
+    "Overall rationality of the threat", "Any other relevant evidence",
+)
+ACTIONS = (
+    "Immediate notification of law enforcement", "Securing affected areas", "Reviewing surveillance footage",
+    "Interviewing potential witnesses", "Monitoring social media", "Increasing police presence on campus",
+    "Action against identified suspects",
+)
+COMMUNICATIONS = (
+    "Targeted message to the affected school community", "Broader message to the entire district",
+    "Update as new information became available", "No communication needed",
+)
+OUTCOMES = ("credible threat", "false threat", "swatting / hoax", "could not be verified")
+
+WORKFLOW = Workflow(
+    key=KEY,
+    title="Threat assessment (CSTAG)",
+    description="Comprehensive School Threat Assessment Guidelines: evaluate the threat, decide whether it "
+    "is transient or substantive, respond, and keep the student and school safe.",
+    roles=("school-admin", "threat-team", "sro"),
+    steps=(
+        Step(
+            "evaluate",
+            "Evaluate the threat",
+            "Record the exact words, message or gesture. Interview the student who made the threat, the "
+            "person threatened and any witnesses. Do not share or forward the threatening message.",
+            (
+                RecordField("exact_words", "Exact words or message", "text"),
+                RecordField("interviews", "Interviews held (who, when)", "text"),
+            ),
+        ),
+        Step(
+            "classify",
+            "Transient or substantive threat?",
+            "A transient threat is an expression of anger or a joke that is easily resolved; a substantive "
+            "threat shows intent to harm. Weigh the credibility factors with the police.",
+            (
+                RecordField("classification", "Classification", "choice", CLASSIFICATIONS),
+                RecordField("credibility", "Credibility factors present", "multi", CREDIBILITY_FACTORS),
+            ),
+        ),
+        Step(
+            "respond",
+            "Respond to a serious substantive threat",
+            "Take the protective actions the threat calls for and notify the intended victims and parents.",
+            (RecordField("actions", "Actions taken", "multi", ACTIONS),),
+        ),
+        Step(
+            "safety_evaluation",
+            "Safety evaluation for a very serious substantive threat",
+            "Screen the student for mental health needs, involve law enforcement, and decide on a safe "
+            "return to school.",
+            (
+                RecordField("police_involved", "Law enforcement involved", "bool"),
+                RecordField("evaluation", "Safety evaluation findings", "text"),
+            ),
+        ),
+        Step(
+            "safety_plan",
+            "Implement and monitor a safety plan",
+            "Write the plan, name who monitors it, and review it until the concern is resolved.",
+            (
+                RecordField("plan", "Safety plan", "text"), RecordField("review_date", "Next review", "date"),
+            ),
+        ),
+        Step(
+            "communicate",
+            "Communicate with the school community",
+            "Balance safety with calm: inform those directly affected, avoid needless alarm in other "
+            "schools, and send updates as new information becomes available.",
+            (RecordField("communications", "Communications sent", "multi", COMMUNICATIONS),),
+        ),
+        Step(
+            "outcome",
+            "Outcome",
+            "Treat every threat as real until it is verified or dismissed. For a false threat or "
+            "swatting, work with the police to trace its source.",
+            (
+                RecordField("outcome", "False threat / swatting outcome", "choice", OUTCOMES),
+                RecordField("source_identified", "Source of a false threat identified", "bool"),
+            ),
+        ),
+    ),
+)
+
+# --------------------------------------------------------------------------------------
+# Vocabulary.
+
+# Spanish reflexives ("se quiere matar", "me voy a matar") are about the speaker's own life.
+_NOT_REFLEXIVE = r"(?<!\bse )(?<!\bme )"
+INTENT = _NOT_REFLEXIVE + words(
+    "will", "would", "going to", "about to", r"wants? to", "wanted to", r"plans? to", "planning to",
+    "planned to", r"threaten(?:s|ed|ing)? to", "promised to", "swore to", r"tr(?:y|ies|ying) to",
+    r"intends? to", "ready to", "should", "let us", "lets", "va a", "van a", "voy a", "vamos a", "vas a",
+    "iba a", "iban a", r"quier(?:e|en|o)", "piensa", "planea", "amenazo con",
+    # Spanish purpose clause: "la va a esperar a la salida para golpearla".
+    "para",
+)
+_NOT_SELF = r"(?! " + SELF[2:] + r")"
+# Verbs of harm that are a threat without naming anyone ("he's going to shoot").
+HARM = words(
+    r"kill(?:s|ing)?", r"murder(?:s|ing)?", r"shoot(?:s|ing)?(?: up)?", r"stab(?:s|bing)?", "slit",
+    r"attack(?:s|ing)?", r"beat(?:s|ing)? (?:\w+ )?up", r"beat (?:his|her|their|your|the) (?:ass|butt|face)",
+    r"fight(?:s|ing)?", r"punch(?:es|ing)?", r"smash(?:es|ing)?", r"bash(?:es|ing)?", r"chok(?:e|es|ing)",
+    r"strangl(?:e|es|ing)", r"rap(?:e|es|ing)", r"blow(?:s|ing)? up", r"burn(?:s|ing)? (?:down|up)",
+    "massacre", "torture", "kidnap", "terrorize", r"hunt (?:\w+ )?down", r"make (?:\w+ )?(?:pay|regret)",
+    "square up", "throw hands", r"catch (?:these|them|the) hands", "whoop", r"mess (?:\w+ )?up",
+    r"f(?:uck|uk|ck|k)\w* (?:\w+ )?up", r"break (?:his|her|their|your) (?:face|legs?|neck|jaw|nose|arms?)",
+    r"(?:destroy|wreck) the (?:school|building)", r"handle (?:it|business)", r"matar(?:lo|la|los|las|te)?",
+    r"disparar(?:le|les)?", r"balear(?:lo|la|los|las)?", "balacear", r"apunalar(?:lo|la)?",
+    r"acuchillar(?:lo|la)?", r"lastimar(?:lo|la|los|te)?", "herir", r"golpear(?:lo|la|los|te)?",
+    r"pegar(?:le|les)", r"dar(?:le|les)? una (?:golpiza|paliza|madriza)", r"partir(?:le)? la (?:cara|madre)",
+    r"agarrar(?:lo|la|los)? a golpes", r"romper(?:le)? la cara", "pelear", "atacar", "quemar", "incendiar",
+    r"hacer(?:le|les)? dano", r"arreglar(?:lo|la|los|las|te)", "arreglar a",
+) + _NOT_SELF
+_RIVALS = words(r"(?:the|that|this) (?:other )?(?:school|team|kids?|side|squad)")
+# Verbs that are a threat only with a person as object: "hurt her", not "it's going to hurt".
+HARM_OBJ = near(
+    words(r"hurt(?:s|ing)?", r"harm(?:s|ing)?", "hit", "cut", "jump", "destroy", "slide on", "pull up on",
+          "run up on"),
+    PERSON + "|" + _RIVALS, 1,
+)
+# Everyday verbs that threaten only a pronoun: "get him", "catch her", never "get my son".
+HARM_PRONOUN = near(
+    words("get", "end", "pop", "smoke", "catch", r"take (?:\w+ )?out", "handle", "deal with"),
+    words("him", "her", "them", "you", "everyone", "everybody", "y all") + "|" + _RIVALS, 0,
+)
+# Harm that implies a gun, a blade or an explosive by itself.
+ARMED_HARM = words(
+    r"shoot(?:s|ing)?", r"stab(?:s|bing)?", r"blow(?:s|ing)? up", "pop",
+    r"(?:get|be|getting) (?:shot|stabbed)", r"disparar(?:le|les)?", r"balear(?:lo|la|los|las)?", "balacear",
+    r"apunalar(?:lo|la)?", r"acuchillar(?:lo|la)?",
+) + _NOT_SELF
+# Blunt weapons are ordinary objects: they count only with a plan to hurt someone.
+BLUNT = words(r"(?:baseball )?bats?", r"crowbars?", r"hammers?", r"metal pipes?", r"locks? in (?:a )?socks?",
+              r"bates?", r"palos?", r"tubos?")
+# "bring bats to the game to handle the other school": a purpose after bringing or coming.
+PURPOSE = Near(
+    words(r"bring(?:s|ing)?", "brought", r"com(?:e|es|ing)", "came", "show up", r"meet(?:ing)?"),
+    "(?:" + "|".join(near(r"\bto\b", verb, 0) for verb in (HARM, HARM_OBJ, HARM_PRONOUN)) + ")", 8,
+    ordered=True,
+)
+THREAT_PHRASE = words(
+    r"you are (?:dead|next|done)", r"your (?:dead|next)", r"(?:you|he|she|they) (?:will|would) regret",
+    r"regret (?:it|this)", r"watch (?:your|his|her) back", "i know where you live", "sleep with one eye open",
+    r"pay for (?:this|it|what)", r"next (?:one|time) (?:is|will be|is going to be) worse",
+    r"(?:everyone|everybody|all of you|you all|y all|they all|you will all) (?:will|are going to|is going to)"
+    r" (?:die|see|pay|regret)", r"you will (?:all )?see what happens",
+    r"deserves? (?:it|to die|what is coming)", r"something (?:big|bad) (?:is going to|will) happen",
+    "bloodbath", r"(?:is|are) going to be a (?:\w+ )?fight", r"there will be a (?:\w+ )?fight",
+    r"finish what (?:he|she|they|i|we) started", r"(?:it|this) is not over",
+    r"get what (?:is|they are) coming", r"(?:watch|see|wait and see) what happens",
+    r"(?:will|is going to|are going to) find out", "find out the hard way",
+    r"(?:you|they|he|she|everyone) will see", "just wait",
+    r"(?:will|would|going to|about to) pull up(?! (?:to|for|at the|with snacks)\b)",
+    # Someone about to be hurt: "everyone at lincoln is getting shot tmrw".
+    r"(?:is|are|will be|going to be|going to get|will get|gets|get|getting) (?:shot|stabbed|killed|blown up"
+    r"|murdered|shot up|jumped|beat up|hurt)(?! (?:last|yesterday))", "se van a arrepentir",
+    r"me las (?:va|vas|van) a pagar", r"estas muert[oa]", r"te vas a morir",
+    r"todos van a (?:ver|pagar|morir)", r"(?:te|los|las) voy a matar", r"ya (?:vas|van) a ver",
+)
+# A fight with a time set is a planned fight; "there was a fight yesterday" is not.
+_NOT_PAST = r"(?<!\bwas )(?<!\bwere )(?<!\bhad )(?<!\bin )(?<!\binto )"
+PLANNED_FIGHT = Near(_NOT_PAST + words("a fight", "fights", "the fight", "una pelea", "1v1"),
+                     TIME + "|" + words("planned", "set up", "always", "every"), 6)
+BRANDISH = near(words(r"pull(?:s|ed|ing)"), WEAPON + " on", 2)
+# Unconditional warnings that spell out a negation ("don't come to school tomorrow").
+WARNING = words(
+    r"(?:do not|not to|should not|better not) (?:come|go) to school", r"stay (?:home|away from school)",
+    r"no (?:vengan|vayas|vayan) a la escuela", r"no (?:vengan|vayas|vayan) (?:manana|el \w+)",
+)
+MASS = words(
+    r"shoot(?:ing)? up", "shot up", r"school shootings?", r"mass shootings?", "columbine", "active shooter",
+    r"(?:kill|shoot|blow up|bomb) (?:everyone|everybody|all of (?:you|them|us)"
+    r"|the (?:whole )?(?:school|building))", r"blow (?:the )?(?:school|building) up", "bomb threats?",
+    "tiroteo", "balacera", "masacre", "matar a todos",
+)
+HIT_LIST = AnyOf(
+    words(r"hit ?lists?", r"kill ?lists?", r"death ?lists?", "death note", "lista negra"),
+    near(words(r"lists?", "names", r"listas?", "nombres"),
+         words(r"(?:want|wants|wanted|going|plans?|planning|would like|wishes) to"
+               r" (?:hurt|kill|shoot|get|attack|stab)",
+               r"deserves?", r"(?:hurt|kill|shoot|get|attack|stab|matar|lastimar)", "quiere"), 6),
+)
+# Getting a weapon: preparatory only when the tip also carries a threat.
+PREP_ACQUIRE = near(
+    words(r"get(?:ting)?", "got", r"grab(?:bing)?", "took", r"steal(?:ing)?", "stole", r"buy(?:ing)?",
+          "bought", r"borrow(?:ing)?", r"order(?:ed|ing)?", "access to", r"(?:his|her) hands on",
+          r"practic(?:e|es|ed|ing)", r"load(?:ed|ing)?", "conseguir", "consiguio", "comprar", "compro",
+          "robar", "robo"),
+    WEAPON, 5,
+)
+# Steps that only make sense as preparation: mapping exits, building a bomb, showing ammunition.
+PREP_PLAN = AnyOf(
+    near(words(r"map(?:s|ping|ped)?", r"draw(?:s|ing|n)?", "drew", r"sketch\w*", r"ask(?:s|ed|ing)?",
+               r"stud(?:y|ies|ying)", r"count(?:s|ing|ed)?", r"memoriz\w*", "timing", "writing down"),
+         words(r"exits?", r"doors?", r"entrances?", r"cameras?", r"floor ?plans?", "layout",
+               r"security guards?",
+               r"blueprints?", r"when the (?:cops|police|officers?) (?:come|leave|are)"), 6),
+    near(words(r"mak(?:e|es|ing)", "made", r"build(?:s|ing)?", "built", "how to make", "instructions for",
+               r"research(?:es|ed|ing)?"), EXPLOSIVE, 4),
+    near(words(r"show(?:s|ed|ing)?", "has", "had", r"carr(?:y|ies|ying)", "brought", r"keeps?", "kept",
+               r"hid(?:ing|es)?", "tiene", "trae", "trajo"), AMMO, 5),
+    words("manifesto", "counting down to", r"research(?:es|ed|ing)? (?:school )?shootings"),
+)
+_POSSESS = words(
+    "has", "had", "have", "got", r"carr(?:y|ies|ying)", "brought", r"hid(?:ing|es)?", r"keeps?", "kept",
+    r"show(?:s|ed|ing)", r"pull(?:s|ed|ing)(?: out)?", r"flash(?:es|ed|ing)", r"wav(?:es|ed|ing)",
+    r"point(?:s|ed|ing)", "saw", "seen", "see", "there is", "there was", "with", "tiene", "trae", "trajo",
+    "traia", "vi", "saco", "hay",
+)
+_LOCATION = PLACE + "|" + words(
+    r"backpacks?", r"bags?", r"pockets?", "waistband", "hoodie", "jacket", r"cars?", "on him", "on her",
+    "on campus", "right now", "now", "mochila", "bolsa", "bolsillo", "hoy", "today",
+)
+PRESENT = AnyOf(
+    Near(near(_POSSESS, WEAPON, 5), _LOCATION, 10),
+    near(EXPLOSIVE, words("in", "at", "under", "inside", "en") + r"(?: the| el| la)? " + PLACE[2:], 0),
+)
+BRING = near(
+    words(r"bring(?:s|ing)?", "bringin", "carry", r"sneak(?:s|ing)?(?: in)?", "traer", "llevar", "meter"),
+    WEAPON, 5,
+)
+ARSON = words(
+    r"burn(?:s|ing)? (?:down )?(?:the )?(?:\w+ )?(?:school|building|gym|place|house)",
+    r"(?:school|building|gym|escuela) (?:will|is going to|going to|va a|is about to)"
+    r" (?:burn|quemar\w*|explode|blow up)", r"(?:set|light) (?:the )?(?:\w+ )?on fire", "set fire to",
+    r"quemar (?:la|el) (?:escuela|colegio|salon|edificio)", "incendiar", "prender fuego",
+)
+ARSON_MEANS = words(
+    r"gas ?cans?", "gasoline", "lighter fluid", r"lighters?", r"molotovs?", "gasolina", r"encendedor(?:es)?",
+    "cerillos", "fosforos",
+)
+# "die" written at someone; not "wants to die", nor "should die" (a taunt, not a plan).
+_DIE = (r"(?<!\bto )(?<!\bgo )(?<!\bshould )(?<!\bwould )(?<!\bwill )(?<!\bi )(?<!\bmay )(?<!\brather )"
+        r"\bdie\b(?! for)|\bdeath to\b|\byou are dead\b")
+DEATH_MESSAGE = near(
+    words("wrote", "written", r"writ(?:es|ing)", r"paint(?:ed|ing)?", r"scratch(?:ed|ing)", r"carv(?:ed|ing)",
+          "drew", "drawn", r"notes?", r"messages?", r"text(?:s|ed)?", r"dm(?:s|ed)?", r"captions?",
+          "captioned",
+          r"post(?:s|ed)?", "sent", "saying", "says"),
+    _DIE, 8,
+)
+# A noose drawn by someone's name is a death threat whatever words come with it.
+VIOLENT_SYMBOL = Near(
+    words(r"nooses?", "hangman", r"crosshairs?", r"targets? (?:on|over) (?:his|her|their)"),
+    PERSON + "|" + words(r"names?", r"lockers?", r"desks?", r"cars?", r"photos?", r"pics?"), 10,
+)
+THREAT_WORD = words(r"threat(?:s|en|ens|ened|ening)?", r"amenaz\w+") + r"(?! to (?:tell|report|snitch|call))"
+SCARED = words(r"(?:scared|afraid) (?:to (?:go|come) to school|of him|of her|for my life)", "unsafe",
+               "not safe", "me da miedo", "tengo miedo")
+PAST_VIOLENCE = words("got jumped", r"jumped (?:him|her|a|the)", r"beat (?:\w+ )?up", "fought", "punched",
+                      "attacked", "assaulted", "golpearon", "pelea")
+
+_AFFIRMED = Matcher({
+    "weapon": "|".join((GUN, BLADE, AMMO)),
+    "explosive": EXPLOSIVE,
+    "blunt": BLUNT,
+    "harm": AnyOf(near(INTENT, HARM, 3), near(INTENT, HARM_OBJ, 3), near(INTENT, HARM_PRONOUN, 3),
+                  THREAT_PHRASE, PLANNED_FIGHT, PURPOSE, BRANDISH),
+    "armed_harm": AnyOf(near(INTENT, ARMED_HARM, 3), BRANDISH),
+    "mass": MASS,
+    "mass_intent": Near(INTENT + "|" + words("said", "says", "saying", "posted", r"threaten\w*"), MASS, 6),
+    "hit_list": HIT_LIST,
+    "prep_acquire": PREP_ACQUIRE,
+    "prep_plan": PREP_PLAN,
+    "present": PRESENT,
+    "bring": BRING,
+    "arson": ARSON,
+    "arson_means": ARSON_MEANS,
+    "death_message": AnyOf(DEATH_MESSAGE, VIOLENT_SYMBOL),
+    "threat_word": THREAT_WORD,
+    "suicidal": SUICIDE,
+    "past_violence": PAST_VIOLENCE,
+})
+# Patterns that spell out their own negation, and facts a nearby negation does not undo.
+_FIXED = Matcher({
+    "warning": WARNING,
+    "sextortion": SEXTORTION,
+    "hate": HATE_SYMBOL,
+    "suicidal_negative": SUICIDE_NEGATIVE,
+    "scared": SCARED,
+    "time_or_place": TIME + "|" + PLACE,
+    "target": PERSON,
+    "online": ONLINE,
+}, negatable=False)
+
+# The signal name each concept reports: names only, never text.
+_SIGNALS = {
+    "weapon": "threat.weapon", "explosive": "threat.explosive", "blunt": "threat.weapon",
+    "harm": "threat.intent", "armed_harm": "threat.weapon", "mass": "threat.mass_violence",
+    "mass_intent": "threat.mass_violence", "hit_list": "threat.hit_list",
+    "prep_acquire": "threat.preparation",
+    "prep_plan": "threat.preparation", "present": "threat.weapon_at_school", "bring": "threat.weapon",
+    "arson": "threat.arson", "arson_means": "threat.preparation", "death_message": "threat.death_message",
+    "threat_word": "threat.reported_threat", "suicidal": "threat.suicidal_ideation",
+    "warning": "threat.warning",
+    "sextortion": "threat.sextortion", "hate": "threat.hate_symbol", "time_or_place": "threat.time_or_place",
+    "target": "threat.target", "online": "threat.online",
+}
+# Every signal name this plugin can emit.
+SIGNALS = frozenset(_SIGNALS.values()) | {"immediate.dispatch"}
+# Any of these opens the workflow on its own.
+_OPENS = frozenset({
+    "harm", "armed_harm", "mass", "hit_list", "present", "bring", "arson", "death_message", "threat_word",
+    "warning", "sextortion", "prep_plan", "prep_threat",
+})
+# These open it only when the reporter also picked "threat".
+_WEAK = frozenset({"weapon", "explosive", "past_violence", "scared", "prep_acquire"})
+# What turns getting a weapon into a preparatory step.
+_THREAT_CONTEXT = frozenset({"harm", "mass", "hit_list", "threat_word", "warning", "death_message"})
+# Each of these alone is a reason for immediate police under the district's rules.
+_DISPATCH_ALONE = frozenset({
+    "present", "bring", "hit_list", "sextortion", "armed_harm", "prep_plan", "prep_threat", "mass_intent",
+})
+
+
+def _concepts(doc: Doc) -> set[str]:
+    found = _AFFIRMED.hits(doc) | _FIXED.hits(doc)
+    if "suicidal_negative" in found:
+        found.add("suicidal")
+    if "prep_acquire" in found and found & _THREAT_CONTEXT:
+        found.add("prep_threat")
+    return found
+
+
+def _opens(found: set[str], category: str) -> bool:
+    return bool(found & _OPENS) or (bool(found & _WEAK) and category == KEY)
+
+
+def _dispatch(found: set[str]) -> bool:
+    armed = bool(found & {"weapon", "explosive", "armed_harm", "bring", "blunt"})
+    return bool(
+        found & _DISPATCH_ALONE
+        or (armed and found & {"harm", "warning", "death_message"})
+        or ("arson" in found and found & {"arson_means", "time_or_place"})
+        # A hate symbol with a death message: d049's swastika and "die" on a student's car.
+        or ("death_message" in found and "hate" in found)
+        # Someone who wants to die and names whom they would hurt first.
+        or ("harm" in found and "suicidal" in found)
+    )
+
+
+def vote(tip: TipDraft) -> Vote | None:
+    found = _concepts(doc_for(tip))
+    if not _opens(found, tip.category):
+        return None
+    police = _dispatch(found)
+    signals = {_SIGNALS[c] for c in found if c in _SIGNALS}
+    if police:
+        signals.add("immediate.dispatch")
+    return Vote(workflows=(KEY,), priority="urgent" if police else "high", police=police,
+                signals=tuple(sorted(signals)))
+
+
+@hookimpl
+def tipline_workflows() -> list[Workflow]:
+    return [WORKFLOW]
+
+
+@hookimpl
+def tipline_triage(tip: TipDraft) -> Vote | None:
+    return vote(tip)

@@ -1,0 +1,265 @@
+"""Wellbeing workflow: self-harm, suicide risk, eating disorders, abuse or neglect, a student
+in crisis, and its triage vote.
+
+The vote asks for a police welfare check ("immediate.welfare") when a life is at risk now:
+an attempt in progress, a plan for tonight with the means at hand, or abuse a child has
+disclosed. Everything else goes to the counselor with the school administration.
+"""
+
+from __future__ import annotations
+
+from plugins._text import (
+    SUICIDE,
+    SUICIDE_NEGATIVE,
+    TOLD_TO_DIE,
+    AnyOf,
+    Doc,
+    Matcher,
+    Near,
+    doc_for,
+    near,
+    overlaps,
+    words,
+)
+from tipline.hookspecs import hookimpl
+from tipline.types import RecordField, Step, TipDraft, Vote, Workflow
+
+KEY = "wellbeing"
+
+CONCERNS = (
+    "self-harm", "suicide risk", "eating disorder", "physical abuse", "sexual abuse", "neglect",
+    "substance use", "crisis", "other",
+)
+RISK_LEVELS = ("low", "moderate", "high", "imminent")
+
+WORKFLOW = Workflow(
+    key=KEY,
+    title="Student wellbeing",
+    description="Self-harm, suicide risk, abuse or neglect, or a student in crisis: a counselor responds, "
+    "police make a welfare check when a life is at risk now, and the mandated report is made.",
+    roles=("school-admin", "counselor"),
+    steps=(
+        Step(
+            "counselor_response",
+            "Counselor response",
+            "See the student the same day. Assess risk with the district's screening and involve the "
+            "school psychologist and the family unless that would put the student at risk.",
+            (
+                RecordField("concerns", "Concerns", "multi", CONCERNS),
+                RecordField("risk_level", "Risk level", "choice", RISK_LEVELS),
+                RecordField("seen_on", "Student seen on", "date"),
+            ),
+        ),
+        Step(
+            "welfare_check",
+            "Welfare check through police when a life is at risk now",
+            "If the student may be in danger now (an attempt in progress, a plan for tonight with the "
+            "means, or abuse at home), call 911 or ask police for a welfare check at once.",
+            (
+                RecordField("welfare_check_requested", "Welfare check requested", "bool"),
+                RecordField("welfare_check_notes", "Who was called and when", "text"),
+            ),
+        ),
+        Step(
+            "mandated_report",
+            "Mandated report to child protective services",
+            "If you suspect abuse or neglect, you must report it to child protective services yourself. "
+            "It is your own duty as a mandated reporter: telling a colleague, your principal or this "
+            "system does not make the report for you.",
+            (
+                RecordField("report_required", "Abuse or neglect suspected", "bool"),
+                RecordField("report_made_on", "Report made to child protective services on", "date"),
+                RecordField("report_reference", "Report reference number", "text"),
+            ),
+        ),
+        Step(
+            "follow_up",
+            "Follow-up",
+            "Agree a support plan with the student and family, connect them with partners in mental "
+            "health, and check in until the concern is resolved.",
+            (
+                RecordField("support_plan", "Support plan", "text"),
+                RecordField("next_check_in", "Next check-in", "date"),
+            ),
+        ),
+    ),
+)
+
+SELF_HARM = words(
+    r"(?:cut|cuts|cutting|burn|burns|burning|hurt|hurts|hurting|harm|harms|harming|scratch\w*|hit|hitting"
+    r"|starv\w+) (?:myself|himself|herself|themselves|themself)", r"self ?harm\w*",
+    r"(?:has been|started|keeps|is|been|was|still) cutting", "cutting again",
+    r"(?:cuts|scars|marks|cortes|cicatrices) (?:on|in|en) (?:her|his|my|their|los|sus)"
+    r" (?:arms?|wrists?|legs?|thighs?|brazos|munecas)",
+    r"cuts? (?:her|his|my|their) (?:arms?|wrists?|legs?|thighs?)",
+    r"(?:se|me) (?:esta |estaba |sigue )?(?:cort\w+|lastim\w+|quem\w+|hace dano)",
+    "cortandose", "lastimandose", "cortarse", r"autolesi\w+",
+)
+EATING = words(
+    r"(?:has not|have not|is not|are not|not|never|stopped|refuses to|barely|will not|does not|do not"
+    r"|did not) (?:been )?eat(?:ing|s)?", r"(?:has not|have not|not) eaten",
+    r"(?:only|barely) eats? (?:an? |one |half (?:an? )?)?\w+ a day",
+    r"hates? (?:her|his|my|their) (?:body|weight)", r"(?:counting|counts) calories",
+    r"skip(?:s|ping)? (?:lunch|meals|breakfast|dinner)",
+    r"(?:starv\w+|throw(?:s|ing)? up|vomit\w*|purg\w+) (?:after|herself|himself|myself)", r"purg(?:e|es|ing)",
+    r"anorexi\w+", r"bulimi\w+", r"eating disorders?", "skinnier", r"(?:no|deja de|dejo de) comer", "no come",
+    r"(?:no ha|no han) comido", r"vomita\w* despues de comer",
+)
+_CARER = words(
+    r"(?:step ?|)(?:dad|father|mom|mother|parents?)", "uncle", "aunt", r"grand(?:pa|ma|father|mother)",
+    r"(?:mom|mother)s? boyfriend", "babysitter", "coach", "teacher", "papa", "mama", "padre", "madre",
+    "padrastro", "madrastra", "tio", "tia", "abuelo", "abuela", r"novio de (?:su|mi) mama",
+)
+# English verbs of abuse need a person after them: "hits her", not "hit the gym" or
+# "kicked him off the team".
+_ABUSE_ACT = (
+    words(r"hits?", "hitting", r"beats?", "beating", r"punch(?:es|ed)?", r"slaps?", "slapped", r"kicks?",
+          "kicked", r"chok(?:es|ed)", r"burns?", r"touch(?:es|ed)", r"molest\w*", r"abus\w+", r"rap(?:es|ed)",
+          r"throws? things at")
+    + r" (?:her|him|me|them|us|my|his|their)\b(?! (?:off|out|up)\b)|"
+    + words(r"pega(?:ba|n)?", r"golpea(?:ba|n)?", r"toca(?:ba)?", r"abusa(?:ba)?", r"maltrata(?:ba)?")
+)
+_INJURY = words(
+    r"bruises?", "bruised", r"welts?", r"black eyes?", "burn marks", "moretones", "golpes", "marcas",
+)
+ABUSE = AnyOf(
+    near(_CARER, _ABUSE_ACT, 4),
+    Near(_INJURY, _CARER, 12),
+    words(r"sexual(?:ly)? abus\w+", r"molest(?:ed|ing|s)", r"(?:physical(?:ly)?|child) abus\w+",
+          r"bruises? (?:from|because of) (?:her|his|their)", r"(?:scared|afraid) to go home",
+          r"miedo (?:de )?ir a (?:su )?casa",
+          r"touch(?:es|ed|ing) (?:her|him|me) (?:inappropriately|down there|where)",
+          r"abus(?:o|aron|a) (?:sexual|de)", "maltrato", "moretones"),
+)
+NEGLECT = words(
+    r"(?:do|does|did) not feed (?:her|him|them|me)", "can not go home", r"no (?:le|les|me) dan (?:de )?comer",
+    r"leaves? (?:her|him|them|me) alone for days", r"no food (?:at home|in the house)", "no hay comida",
+    r"(?:lo|la|los) dejan solos? (?:por dias|todo el dia)", r"neglect\w*", r"kicked (?:him|her|me) out",
+    r"kicked out of (?:the house|home)", r"sleeping in (?:his|her|their|a) car", "homeless",
+    r"nobody (?:feeds|takes care of) (?:her|him)", r"(?:has|have) nowhere to (?:go|sleep|live)",
+)
+CRISIS = words(
+    r"(?:came|comes|showed up|was|is|got) (?:to school |in class |at school )?(?:drunk|high|wasted)",
+    r"drunk (?:at|in) (?:school|class)", r"overdos\w+", r"(?<!almost )(?<!nearly )passed out",
+    r"panic attacks?",
+    r"(?:mental )?breakdowns?", r"crying (?:every day|all the time|in the bathroom|nonstop|constantly)",
+    r"depress(?:ed|ion)", "hopeless", r"hates? (?:my|his|her|their) life", "ran away", "runaway",
+    r"borrach[oa]", r"drogad[oa]", r"deprimid[oa]", r"ataques? de panico", "ansiedad",
+    r"se escapo de (?:su )?casa",
+)
+# Worries that open the workflow only when the reporter picked "crisis".
+WORRY = words(
+    "sad", "lonely", "stressed", "anxious", r"not (?:ok|okay)", "struggling", r"worried about (?:her|him|my)",
+    "crying", "triste", r"sol[oa]", r"preocupad[oa]",
+)
+_NOW = words(
+    "tonight", "today", "right now", "now", "this afternoon", "after school today", "in an hour",
+    "esta noche",
+    "hoy", "ahorita", "ahora",
+)
+_MEANS = words(
+    r"pills?", "bottle of", "tylenol", "advil", "meds", "medication", r"guns?", "rope", "bridge", "roof",
+    r"train ?tracks?", "knife", r"razors?", r"blades?", r"jump(?:ing)? off", "overdose", "building",
+    r"pastillas?", r"medicinas?", "puente", "cuerda", "pistola", "navaja",
+)
+# Goodbye with the means to hand is a suicide message, whatever words come with it.
+GOODBYE = Near(words("goodbye", "bye forever", "farewell", "despedida", "adios", r"se despid\w+"), _MEANS, 12)
+# Where someone at risk is now, or that no one can reach them: danger now, not a concern alone.
+DANGER_NOW = words(
+    r"(?:is|are) (?:on|at|standing on|up on) (?:the |a )?(?:\w+ )?(?:roof|bridge|ledge|edge|train tracks"
+    r"|tracks|overpass|top of)",
+    r"(?:will not|is not|not|does not|did not)"
+    r" (?:answer|answering|pick up|picking up|respond|responding|reply)",
+    r"no (?:contesta|responde)",
+)
+IN_PROGRESS = words(
+    r"(?:took|taken|swallowed|ate|drank) (?:\w+ ){0,3}(?:pills?|tylenol|advil|meds|medication|bottle)",
+    r"(?:is|are) (?:cutting|bleeding|overdosing) (?:\w+ )?right now", "overdosed",
+    r"slit (?:her|his|their) wrists",
+    r"se tomo (?:\w+ ){0,2}(?:pastillas|medicinas|el frasco)",
+    r"(?:is|are) (?:trying to kill|killing) (?:herself|himself)", "texting me goodbye",
+    r"sent (?:me )?(?:a )?goodbye",
+)
+
+_AFFIRMED = Matcher({
+    "suicide": AnyOf(SUICIDE, GOODBYE),
+    "self_harm": SELF_HARM,
+    "abuse": ABUSE,
+    "crisis": CRISIS,
+    "worry": WORRY,
+    "in_progress": IN_PROGRESS,
+    "now": _NOW,
+    "means": _MEANS,
+})
+# Spelled-out negations are the symptom here ("hasn't eaten", "no food at home").
+_FIXED = Matcher({
+    "eating": EATING,
+    "neglect": NEGLECT,
+    "told_to_die": TOLD_TO_DIE,
+    "suicide_negative": SUICIDE_NEGATIVE,
+    "danger_now": DANGER_NOW,
+}, negatable=False)
+
+_SIGNALS = {
+    "suicide": "wellbeing.suicide_risk", "self_harm": "wellbeing.self_harm", "abuse": "wellbeing.abuse",
+    "crisis": "wellbeing.crisis", "in_progress": "wellbeing.attempt_in_progress",
+    "plan_now": "wellbeing.plan_tonight", "danger_now": "wellbeing.danger_now",
+    "eating": "wellbeing.eating_disorder", "neglect": "wellbeing.neglect",
+    "told_to_die": "wellbeing.told_to_self_harm",
+}
+# Every signal name this plugin can emit.
+SIGNALS = frozenset(_SIGNALS.values()) | {"immediate.welfare"}
+_OPENS = frozenset({
+    "suicide", "self_harm", "abuse", "crisis", "in_progress", "eating", "neglect", "told_to_die",
+})
+_HIGH = frozenset({"suicide", "self_harm", "abuse", "in_progress", "told_to_die"})
+
+
+def _concepts(doc: Doc) -> set[str]:
+    found = _AFFIRMED.hits(doc) | _FIXED.hits(doc)
+    own_words = "suicide_negative" in found
+    if "suicide" in found and "told_to_die" in found and not own_words:
+        # "telling him to go kill himself" is about the sender: suicide counts only if it
+        # also appears outside what was said to the target.
+        told = _FIXED.spans(doc, "told_to_die")
+        if all(overlaps(s, told) for s in _AFFIRMED.spans(doc, "suicide")):
+            found.discard("suicide")
+    if own_words:
+        found.add("suicide")
+    # Tips are a sentence or two: a plan and "tonight" anywhere in one are one plan.
+    if "suicide" in found and "now" in found:
+        found.add("plan_now")
+    return found - {"suicide_negative", "now"}
+
+
+def _welfare(found: set[str]) -> bool:
+    """A life at risk now: an attempt, a plan for today with the means, or abuse disclosed."""
+    return bool(
+        "in_progress" in found
+        or ("suicide" in found and "danger_now" in found)
+        or ("plan_now" in found and "means" in found)
+        or "abuse" in found
+    )
+
+
+def vote(tip: TipDraft) -> Vote | None:
+    found = _concepts(doc_for(tip))
+    opens = bool(found & _OPENS) or ("worry" in found and tip.category == "crisis")
+    if not opens:
+        return None
+    police = _welfare(found)
+    signals = {_SIGNALS[c] for c in found if c in _SIGNALS}
+    if police:
+        signals.add("immediate.welfare")
+    priority = "urgent" if police else "high" if found & _HIGH else "normal"
+    return Vote(workflows=(KEY,), priority=priority, police=police, signals=tuple(sorted(signals)))
+
+
+@hookimpl
+def tipline_workflows() -> list[Workflow]:
+    return [WORKFLOW]
+
+
+@hookimpl
+def tipline_triage(tip: TipDraft) -> Vote | None:
+    return vote(tip)

@@ -1,0 +1,195 @@
+"""The plugin system: hooks documented, a third-party workflow added without touching the core,
+the command-line triage interface, and routing by the district's rules with a fixed clock."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import re
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pluggy
+import pytest
+from flask.testing import FlaskClient
+from helpers import submit
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tipline import hookspecs, keyring
+from tipline import plugins as hooks
+from tipline.config import load_settings
+from tipline.hookspecs import hookimpl
+from tipline.models import Inbox, Tip
+from tipline.schedule import in_school_hours
+from tipline.types import RouteContext, Step, TipDraft, Triage, Vote, Workflow
+
+ROOT = Path(__file__).resolve().parent.parent
+NY = ZoneInfo("America/New_York")
+
+
+def test_every_hook_is_documented() -> None:
+    doc = (ROOT / "docs" / "plugins.md").read_text()
+    names = [n for n, f in inspect.getmembers(hookspecs, inspect.isfunction) if n.startswith("tipline_")]
+    assert len(names) >= 6
+    for name in names:
+        assert re.search(rf"^## {name}$", doc, re.M), f"docs/plugins.md has no section for {name}"
+        signature = f"def {name}("
+        assert signature in doc, f"docs/plugins.md does not show the signature of {name}"
+
+
+def test_builtins_load_through_entry_points() -> None:
+    pm = hooks.make_manager()
+    names = {name for name, _ in pm.list_name_plugin()}
+    assert {"threat", "deib", "cyberbullying", "wellbeing", "police", "smtp", "webhook"} <= names
+    assert set(hooks.workflows(pm)) >= {"threat", "deib", "cyberbullying", "wellbeing"}
+    only = hooks.make_manager(["threat", "police"])
+    assert {n for n, _ in only.list_name_plugin()} == {"threat", "police"}
+    with pytest.raises(hooks.PluginError, match="nope"):
+        hooks.make_manager(["nope"])
+
+
+class AttendancePlugin:
+    """A district's own fifth workflow, defined entirely outside tipline/ and plugins/."""
+
+    @hookimpl
+    def tipline_workflows(self) -> list[Workflow]:
+        return [Workflow(key="attendance", title="Chronic absence", roles=("counselor", "school-admin"),
+                         steps=(Step("contact_family", "Contact the family"),))]
+
+    @hookimpl
+    def tipline_triage(self, tip: TipDraft) -> Vote | None:
+        if re.search(r"\b(skipping|truant|absent)\b", tip.text, re.I):
+            return Vote(workflows=("attendance",), priority="normal", signals=("attendance.absence",))
+        return None
+
+
+@pytest.fixture
+def pm() -> pluggy.PluginManager:
+    manager = hooks.make_manager()
+    manager.register(AttendancePlugin(), name="attendance")
+    return manager
+
+
+def test_third_party_workflow(client: FlaskClient, db: Session) -> None:
+    status, _ = submit(client, message="my friend has been skipping school for three weeks", school="BMS")
+    assert status == 200
+    tip = db.scalars(select(Tip)).one()
+    assert tip.workflow_keys == ["attendance"]
+    assert "attendance.absence" in tip.signals
+    # Its inboxes were made like any built-in workflow's, per school and district-wide.
+    inbox_keys = set(db.scalars(select(Inbox.key)))
+    assert {"BMS:attendance", "wf:attendance"} <= inbox_keys
+    assert {"BMS:attendance", "wf:attendance"} <= set(tip.routing["inboxes"])
+
+
+def test_triage_cli_contract() -> None:
+    lines = [
+        {"text": "he said he will bring his dad's gun tomorrow and shoot up the cafeteria", "category": "unsure"},
+        {"text": "the bathroom sink is broken", "category": "other", "school": "SHS",
+         "submitted_at": "2026-11-23T10:00:00-05:00"},
+        {"text": "mi amiga dice que se quiere morir esta noche y tiene las pastillas", "category": "crisis"},
+    ]
+    stdin = "".join(json.dumps(x) + "\n" for x in lines)
+    out = subprocess.run([str(Path(sys.executable).parent / "tipline"), "triage"], input=stdin, text=True,
+                         capture_output=True, check=True, env={"PATH": "/usr/bin:/bin", "HOME": "/tmp"})
+    rows = [json.loads(line) for line in out.stdout.splitlines()]
+    assert len(rows) == 3
+    for row in rows:
+        assert set(row) == {"workflows", "priority", "police", "signals"}
+        assert row["workflows"] == sorted(row["workflows"])
+        assert row["priority"] in ("urgent", "high", "normal", "low")
+    assert rows[0]["workflows"] == ["threat"] and rows[0]["police"] is True
+    assert rows[1] == {"workflows": [], "priority": "low", "police": False, "signals": []}
+    assert "wellbeing" in rows[2]["workflows"] and rows[2]["police"] is True
+    bad = subprocess.run([str(Path(sys.executable).parent / "tipline"), "triage"], input="not json\n", text=True,
+                         capture_output=True)
+    assert bad.returncode != 0 and "line 1" in bad.stderr
+
+
+# --- routing with a fixed clock ------------------------------------------------------------
+
+SETTINGS = load_settings(environ={}, overrides={"secret_key": "r" * 40, "instance_path": "/nonexistent"})
+DISTRICT = SETTINGS.district
+THREAT = Triage(("threat",), "high", False, ("threat.fight",))
+THREAT_POLICE = Triage(("threat",), "urgent", True, ("immediate.dispatch", "threat.weapon"))
+WELFARE = Triage(("wellbeing",), "urgent", True, ("immediate.welfare", "wellbeing.plan_tonight"))
+
+
+def route(triage: Triage, school: str | None, local: datetime) -> list[tuple[str, str]]:
+    pm = hooks.make_manager(["police"])
+    school_cfg = DISTRICT.schools.get(school or "")
+    moment = local.replace(tzinfo=NY)
+    ctx = RouteContext(school=school, now=moment, in_school_hours=in_school_hours(DISTRICT, school, moment),
+                       administrators=school_cfg.administrators if school_cfg else (),
+                       officers=school_cfg.officers if school_cfg else (),
+                       counselors=school_cfg.counselors if school_cfg else ())
+    draft = TipDraft("x", "unsure", school, moment)
+    return [(a.kind, a.target) for a in hooks.route(pm, draft, triage, ctx)]
+
+
+SCHOOL_DAY = datetime(2026, 11, 23, 10, 30)  # a Monday
+EVENING = datetime(2026, 11, 23, 19, 45)
+WEEKEND = datetime(2026, 11, 21, 11, 0)  # a Saturday
+HOLIDAY = datetime(2026, 11, 26, 10, 30)  # Thanksgiving, a Thursday
+
+
+@pytest.mark.parametrize("school", sorted(DISTRICT.schools))
+def test_threat_in_school_hours_goes_to_school_staff(school: str) -> None:
+    actions = route(THREAT, school, SCHOOL_DAY)
+    cfg = DISTRICT.schools[school]
+    assert ("forward", "dispatch") not in actions
+    for address in cfg.administrators + cfg.officers:
+        assert ("notify", address) in actions
+
+
+@pytest.mark.parametrize("moment", [EVENING, WEEKEND, HOLIDAY], ids=["evening", "weekend", "holiday"])
+@pytest.mark.parametrize("school", sorted(DISTRICT.schools))
+def test_threat_out_of_hours_goes_to_police(school: str, moment: datetime) -> None:
+    assert ("forward", "dispatch") in route(THREAT, school, moment)
+
+
+def test_school_hours_differ_by_school() -> None:
+    # 08:00 on a school day: the high school is in session, the elementary schools are not yet.
+    early = datetime(2026, 11, 23, 8, 0, tzinfo=NY)
+    assert in_school_hours(DISTRICT, "SHS", early)
+    assert not in_school_hours(DISTRICT, "CES", early)
+    assert ("forward", "dispatch") in route(THREAT, "CES", early.replace(tzinfo=None))
+    assert ("forward", "dispatch") not in route(THREAT, "SHS", early.replace(tzinfo=None))
+
+
+@pytest.mark.parametrize("moment", [SCHOOL_DAY, EVENING, WEEKEND, HOLIDAY])
+def test_immediate_police_at_any_hour(moment: datetime) -> None:
+    actions = route(THREAT_POLICE, "SHS", moment)
+    assert ("forward", "dispatch") in actions
+    if moment is SCHOOL_DAY:
+        assert ("notify", "sro.shs@westport-pd.example.org") in actions
+
+
+@pytest.mark.parametrize("moment", [SCHOOL_DAY, EVENING])
+def test_life_at_risk_gets_welfare_check(moment: datetime) -> None:
+    actions = route(WELFARE, "BMS", moment)
+    assert ("forward", "welfare") in actions
+    assert ("forward", "dispatch") not in actions
+    assert ("notify", "counseling.bms@westport.example.org") in actions
+
+
+def test_no_school_uses_district_hours() -> None:
+    assert ("forward", "dispatch") in route(THREAT, None, EVENING)
+    assert ("forward", "dispatch") in route(THREAT, None, SCHOOL_DAY)  # no school staff to tell
+
+
+def test_routing_decision_stored_with_tip(client: FlaskClient, db: Session) -> None:
+    status, _ = submit(client, message="a kid said he is bringing a gun tomorrow to shoot people in the gym",
+                       school="SHS", category="threat")
+    assert status == 200
+    tip = db.scalars(select(Tip)).one()
+    assert tip.police and tip.priority == "urgent"
+    assert "threat" in tip.workflow_keys
+    targets = {(a["kind"], a["target"]) for a in tip.routing["actions"]}
+    assert ("forward", "dispatch") in targets
+    assert all(a["reason"] for a in tip.routing["actions"])
+    assert keyring.POLICE in tip.routing["inboxes"] and "SHS:threat" in tip.routing["inboxes"]

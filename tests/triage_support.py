@@ -1,0 +1,36 @@
+"""What the triage tests share: the four workflow plugins on a manager, and the scoring that
+bench/triage_eval.py prints, loaded from there so tests and bench measure the same thing."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+
+import pluggy
+
+from plugins import cyberbullying, deib, threat, wellbeing
+from tipline.plugins import make_manager
+
+ROOT = Path(__file__).resolve().parent.parent
+DEV = ROOT.parent / "shared" / "triage" / "dev.jsonl"
+HELDOUT = ROOT / "tests" / "data" / "triage_heldout.jsonl"
+WORKFLOW_PLUGINS = (threat, deib, cyberbullying, wellbeing)
+
+
+def triage_manager() -> pluggy.PluginManager:
+    """A manager with only the four workflow plugins, registered by hand: the package need
+    not be installed for its entry points."""
+    pm = make_manager(load_entry_points=False)
+    for module in WORKFLOW_PLUGINS:
+        pm.register(module)
+    return pm
+
+
+def triage_eval() -> ModuleType:
+    """bench/triage_eval.py, for its case loading and scoring."""
+    spec = importlib.util.spec_from_file_location("triage_eval", ROOT / "bench" / "triage_eval.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

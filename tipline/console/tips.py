@@ -1,0 +1,324 @@
+"""The tip list (never decrypts) and a tip's page (decrypts, and says so in the audit log)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from flask import Response, abort, g, redirect, request, url_for
+from sqlalchemy import Select, exists, func, or_, select, tuple_
+from sqlalchemy.orm import Session
+
+from tipline import access, audit, crypto, db, reading
+from tipline import plugins as hooks
+from tipline.console import bp
+from tipline.console.auth import current_scope, login_required, render, settings, workflows
+from tipline.models import Delivery, Message, Staff, StepRecord, Tip, TipWorkflow
+from tipline.types import PRIORITIES, RecordField, Workflow
+
+PAGE = 50
+COUNT_CAP = 1000
+STATUSES = {"new": "New", "in_review": "In review", "action_taken": "Action taken", "closed": "Closed"}
+OUTCOMES = {"valid": "Valid", "false": "False report", "misuse": "Misuse", "duplicate": "Duplicate of another tip",
+            "self-report": "Self-report"}
+
+
+def _date(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def filtered(filters: dict[str, str], columns: Any = Tip) -> Select[Any]:
+    workflow = filters.get("workflow") or None
+    stmt = access.restrict(select(columns), current_scope(), workflow)
+    if workflow:
+        # Correlated, so the planner walks the list index in order and stops after a page.
+        stmt = stmt.where(exists().where(TipWorkflow.tip_id == Tip.id, TipWorkflow.workflow == workflow))
+    if filters.get("school"):
+        stmt = stmt.where(Tip.school == filters["school"])
+    if filters.get("status"):
+        stmt = stmt.where(Tip.status == filters["status"])
+    if filters.get("priority") in PRIORITIES:
+        stmt = stmt.where(Tip.priority_rank == PRIORITIES.index(filters["priority"]))
+    if filters.get("outcome"):
+        stmt = stmt.where(Tip.outcome == filters["outcome"])
+    start, end = _date(filters.get("from")), _date(filters.get("to"))
+    zone = settings().district.timezone
+    if start:
+        stmt = stmt.where(Tip.received_at >= datetime.combine(start, time(), zone))
+    if end:
+        stmt = stmt.where(Tip.received_at < datetime.combine(end + timedelta(days=1), time(), zone))
+    return stmt
+
+
+def _cursor(tip: Tip) -> str:
+    raw = json.dumps([tip.priority_rank, tip.received_at.isoformat(), tip.id]).encode()
+    return base64.urlsafe_b64encode(raw).decode()
+
+
+def _after(stmt: Select[Any], cursor: str) -> Select[Any]:
+    try:
+        rank, when, tip_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        moment = datetime.fromisoformat(when)
+    except (ValueError, TypeError):
+        return stmt
+    return stmt.where(tuple_(Tip.priority_rank, Tip.received_at, Tip.id) < (int(rank), moment, str(tip_id)))
+
+
+def read_filters() -> dict[str, str]:
+    """Only known values: anything else is dropped rather than queried or logged."""
+    allowed: dict[str, Any] = {"workflow": workflows(), "school": settings().district.schools,
+                               "status": STATUSES, "priority": PRIORITIES, "outcome": OUTCOMES}
+    filters = {k: request.args.get(k, "") for k, values in allowed.items() if request.args.get(k, "") in values}
+    for k in ("from", "to"):
+        if _date(request.args.get(k)):
+            filters[k] = request.args.get(k, "")
+    return {k: v for k, v in filters.items() if v}
+
+
+@bp.get("/")
+@login_required
+def tip_list() -> Any:
+    scope = current_scope()
+    if not scope.reads_tips:
+        return redirect(url_for("console.stats"))
+    filters = read_filters()
+    session = db.session()
+    base = filtered(filters)
+    order = (Tip.priority_rank.desc(), Tip.received_at.desc(), Tip.id.desc())
+    # Counted up to a cap, in list order, so a busy district's list costs the same as a quiet one's.
+    capped = filtered(filters, Tip.id).order_by(*order).limit(COUNT_CAP + 1).subquery()
+    total = session.scalar(select(func.count()).select_from(capped)) or 0
+    page_stmt = base.order_by(*order)
+    if request.args.get("after"):
+        page_stmt = _after(page_stmt, request.args["after"])
+    tips = list(session.scalars(page_stmt.limit(PAGE + 1)))
+    more = len(tips) > PAGE
+    tips = tips[:PAGE]
+    wf_rows = session.execute(select(TipWorkflow.tip_id, TipWorkflow.workflow)
+                              .where(TipWorkflow.tip_id.in_([t.id for t in tips]))).all()
+    tip_workflows: dict[str, list[str]] = {}
+    for tip_id, wf in wf_rows:
+        tip_workflows.setdefault(tip_id, []).append(wf)
+    audit.record(session, g.staff.email, "view_list", filters=filters, shown=len(tips))
+    session.commit()
+    return render("console/list.html", tips=tips, tip_workflows=tip_workflows, total=total, filters=filters,
+                  next_cursor=_cursor(tips[-1]) if more else None, count_capped=total > COUNT_CAP,
+                  workflows=workflows(), statuses=STATUSES,
+                  outcomes=OUTCOMES, priorities=PRIORITIES, schools=settings().district.schools,
+                  scope=scope)
+
+
+def _load(tip_id: str) -> tuple[Session, Tip, bytes]:
+    """The tip, if this member may see it (query) and can open it (keys); else 403."""
+    session = db.session()
+    tip = session.get(Tip, tip_id)
+    if tip is None:
+        abort(404)
+    if not access.can_see(session, current_scope(), tip_id):
+        audit.record(session, g.staff.email, "view_denied", tip_id=tip_id)
+        session.commit()
+        abort(403)
+    data_key = g.keychain.data_key(session, tip)
+    if data_key is None:
+        abort(403, description="You don't hold the key for this tip yet. Ask a team member to grant it.")
+    return session, tip, data_key
+
+
+def _options(wf: Workflow, step_key: str, rec: RecordField) -> tuple[str, ...]:
+    configured = settings().district.record_options.get(f"{wf.key}.{step_key}.{rec.key}")
+    return tuple(configured) if configured else rec.options
+
+
+def _reminders(tip: Tip, defs: list[Workflow]) -> list[str]:
+    signals = set(tip.signals)
+    return [r.text for wf in defs for r in wf.reminders if not r.signal or r.signal in signals]
+
+
+@bp.get("/tips/<tip_id>")
+@login_required
+def tip_page(tip_id: str) -> Any:
+    session, tip, key = _load(tip_id)
+    scope = current_scope()
+    defs = [workflows()[w] for w in tip.workflow_keys
+            if w in workflows() and (scope.everything or w in scope.workflows)]
+    records = {(r.workflow, r.step): r for r in session.scalars(select(StepRecord).where(StepRecord.tip_id == tip.id))}
+    texts: dict[tuple[str, str], dict[str, str]] = {}
+    for k, r in records.items():
+        if r.sealed_text:
+            texts[k] = json.loads(crypto.open_field(key, tip.id, f"step/{k[0]}/{k[1]}", r.sealed_text))
+    messages = [reading.message(m, key) for m in tip.messages]
+    authors = {s.id: s.email for s in session.scalars(select(Staff).where(
+        Staff.id.in_([m.staff_id for m in messages if m.staff_id])))}
+    colleagues = list(session.scalars(select(Staff).where(Staff.active, or_(Staff.school == tip.school,
+                                                                            Staff.school.is_(None)))
+                                      .where(Staff.role != "analyst").order_by(Staff.email)))
+    deliveries = list(session.scalars(select(Delivery).where(Delivery.tip_id == tip.id).order_by(Delivery.id)))
+    audit.record(session, g.staff.email, "view_tip", tip_id=tip.id)
+    audit.record(session, g.staff.email, "decrypt", tip_id=tip.id, fields=["report", "messages", "steps"])
+    session.commit()
+    return render("console/tip.html", tip=tip, report=reading.report(tip, key), messages=messages,
+                  authors=authors, files=[reading.attachment_meta(a, key) for a in tip.attachments],
+                  defs=defs, records=records, texts=texts, options=_options, statuses=STATUSES,
+                  outcomes=OUTCOMES, deliveries=deliveries, colleagues=colleagues,
+                  reminders=_reminders(tip, defs), school=settings().district.schools.get(tip.school or ""))
+
+
+@bp.get("/tips/<tip_id>/files/<int:att_id>")
+@login_required
+def attachment(tip_id: str, att_id: int) -> Any:
+    session, tip, key = _load(tip_id)
+    att = next((a for a in tip.attachments if a.id == att_id), None)
+    if att is None:
+        abort(404)
+    meta = reading.attachment_meta(att, key)
+    content = reading.attachment_content(att, key)
+    audit.record(session, g.staff.email, "download_attachment", tip_id=tip.id, attachment=att.id)
+    session.commit()
+    response = Response(content, mimetype=meta.content_type)
+    safe = "".join(ch for ch in meta.filename if ch.isalnum() or ch in "._- ") or "attachment"
+    response.headers["Content-Disposition"] = f'attachment; filename="{safe}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _back(tip_id: str, anchor: str = "") -> Any:
+    return redirect(url_for("console.tip_page", tip_id=tip_id) + (f"#{anchor}" if anchor else ""))
+
+
+@bp.post("/tips/<tip_id>/status")
+@login_required
+def change_status(tip_id: str) -> Any:
+    session, tip, _ = _load(tip_id)
+    now = db.to_minute(db.utcnow())
+    new_status = request.form.get("status", tip.status)
+    outcome = request.form.get("outcome") or None
+    if new_status not in STATUSES or (outcome is not None and outcome not in OUTCOMES):
+        abort(400)
+    duplicate_of = request.form.get("duplicate_of", "").strip() or None
+    if outcome == "duplicate" and (duplicate_of is None or session.get(Tip, duplicate_of) is None):
+        abort(400, description="Give the id of the tip this one duplicates.")
+    old = tip.status
+    if new_status != old:
+        tip.status = new_status
+        tip.closed_at = now if new_status == "closed" else None
+        audit.record(session, g.staff.email, "status_changed", tip_id=tip.id, old=old, new=new_status)
+    if outcome != tip.outcome:
+        audit.record(session, g.staff.email, "outcome_changed", tip_id=tip.id, old=tip.outcome, new=outcome)
+        tip.outcome = outcome
+    tip.duplicate_of = duplicate_of if outcome == "duplicate" else None
+    tip.updated_at = now
+    session.commit()
+    if new_status != old:
+        hooks.status_changed(g.pm if "pm" in g else _pm(), tip.id, old, new_status, g.staff.email)
+    return _back(tip.id)
+
+
+def _pm() -> Any:
+    from flask import current_app
+
+    return current_app.extensions["tipline.pm"]
+
+
+@bp.post("/tips/<tip_id>/assign")
+@login_required
+def assign(tip_id: str) -> Any:
+    session, tip, _ = _load(tip_id)
+    raw = request.form.get("staff_id", "")
+    assignee = session.get(Staff, int(raw)) if raw.isdigit() else None
+    tip.assigned_to = assignee.id if assignee is not None else None
+    audit.record(session, g.staff.email, "assigned", tip_id=tip.id, staff_id=tip.assigned_to)
+    session.commit()
+    return _back(tip.id)
+
+
+@bp.post("/tips/<tip_id>/hold")
+@login_required
+def legal_hold(tip_id: str) -> Any:
+    if g.staff.role != "admin":
+        abort(403)
+    session, tip, _ = _load(tip_id)
+    tip.legal_hold = request.form.get("hold") == "1"
+    audit.record(session, g.staff.email, "legal_hold", tip_id=tip.id, hold=tip.legal_hold)
+    session.commit()
+    return _back(tip.id)
+
+
+def _add_message(direction: str, action: str) -> Any:
+    tip_id = str(request.view_args["tip_id"]) if request.view_args else ""
+    session, tip, key = _load(tip_id)
+    text = request.form.get("text", "").strip()
+    if not text or len(text) > settings().max_message_chars:
+        abort(400, description="Write a message (up to 10,000 characters).")
+    now = db.to_minute(db.utcnow())
+    msg = Message(tip_id=tip.id, direction=direction, staff_id=g.staff.id, created_at=now, sealed_body=b"")
+    session.add(msg)
+    session.flush()
+    msg.sealed_body = reading.seal_message_body(key, msg, text)
+    tip.updated_at = now
+    if direction == "staff" and tip.status == "new":
+        tip.status = "in_review"
+    audit.record(session, g.staff.email, action, tip_id=tip.id, message_id=msg.id, direction=direction)
+    session.commit()
+    return _back(tip.id, "messages")
+
+
+@bp.post("/tips/<tip_id>/reply")
+@login_required
+def reply(tip_id: str) -> Any:
+    return _add_message("staff", "message_sent")
+
+
+@bp.post("/tips/<tip_id>/note")
+@login_required
+def note(tip_id: str) -> Any:
+    return _add_message("note", "note_added")
+
+
+@bp.post("/tips/<tip_id>/steps/<workflow>/<step>")
+@login_required
+def record_step(tip_id: str, workflow: str, step: str) -> Any:
+    session, tip, key = _load(tip_id)
+    scope = current_scope()
+    wf = workflows().get(workflow)
+    if wf is None or workflow not in tip.workflow_keys or not (scope.everything or workflow in scope.workflows):
+        abort(404)
+    definition = next((s for s in wf.steps if s.key == step), None)
+    if definition is None:
+        abort(404)
+    choices: dict[str, object] = {}
+    texts: dict[str, str] = {}
+    for rec in definition.records:
+        name = f"r_{rec.key}"
+        allowed = _options(wf, step, rec)
+        if rec.kind == "multi":
+            choices[rec.key] = [v for v in request.form.getlist(name) if v in allowed]
+        elif rec.kind == "choice":
+            value = request.form.get(name, "")
+            choices[rec.key] = value if value in allowed else ""
+        elif rec.kind == "bool":
+            choices[rec.key] = request.form.get(name) == "1"
+        elif rec.kind == "date":
+            choices[rec.key] = request.form.get(name, "") if _date(request.form.get(name)) else ""
+        else:
+            texts[rec.key] = request.form.get(name, "")[:settings().max_message_chars]
+    row = session.scalars(select(StepRecord).where(StepRecord.tip_id == tip.id, StepRecord.workflow == workflow,
+                                                   StepRecord.step == step)).first()
+    if row is None:
+        row = StepRecord(tip_id=tip.id, workflow=workflow, step=step)
+        session.add(row)
+    row.done = request.form.get("done") == "1"
+    row.choices = choices
+    row.sealed_text = crypto.seal_field(key, tip.id, f"step/{workflow}/{step}", json.dumps(texts).encode())
+    row.staff_id = g.staff.id
+    row.updated_at = db.to_minute(db.utcnow())
+    if tip.status == "new":
+        tip.status = "in_review"
+    audit.record(session, g.staff.email, "step_recorded", tip_id=tip.id, workflow=workflow, step=step,
+                 done=row.done, fields=sorted(choices) + sorted(texts))
+    session.commit()
+    return _back(tip.id, f"step-{workflow}-{step}")
