@@ -72,6 +72,9 @@ TIME = words(
     "right now", "now", "soon", r"\d{1,2}(?::\d\d)? ?(?:am|pm)", "noon", "midnight", "hoy", "esta noche",
     "manana", "ahorita", "ahora", "lunes", "martes", "miercoles", "jueves", "viernes",
     r"despues de (?:clases?|la escuela)", "a la salida", "en el (?:recreo|almuerzo)", "esta semana",
+    # Dates: "on 5/12" (the slash is a space by now), "on the 12th", "may 12".
+    r"on (?:the )?\d{1,2}(?: \d{1,2}|st|nd|rd|th)?",
+    r"(?:jan|feb|march|april|may|june|july|aug|sept|oct|nov|dec)\w* \d{1,2}(?:st|nd|rd|th)?",
 )
 PLACE = words(
     "school", "campus", "class(?:room)?s?", "homeroom", "cafeteria", "lunch ?room", "library", "gym",
@@ -83,7 +86,8 @@ PLACE = words(
 GUN = words(
     "guns?", "handguns?", "pistols?", "revolvers?", "rifles?", "shotguns?", r"ar ?15s?", r"ak ?47s?", "ak",
     "glocks?", r"9 ?mm", "firearms?", "blick(?:y|ies)?", "dracos?", "choppas?", "toolies?", "strap",
-    r"(?:his|her|my|a|the|brothers?|dads?|uncles?|cousins?) (?:\w+ )?piece", "pistolas?", "armas?",
+    r"(?:his|her|my|a|the|brothers?|dads?|uncles?|cousins?) (?:\w+ )?piece",
+    r"(?:his|her|my|an|the|brothers?|dads?|uncles?|cousins?) ar", "pistolas?", "armas?",
     "escopetas?", "fuscas?", "cuetes?",
 )
 BLADE = words(
@@ -131,9 +135,13 @@ SUICIDE = (
         r"(?:take|taking|takes|swallow\w*|tomar(?:se)?|tomarme) (?:all|todas|toda|a bunch of|the whole|every)"
         r"(?: of)? (?:the |las |his |her |my |sus |mis )?(?:pills|pastillas|bottle|frasco|meds|medicinas)",
         "no point (?:in )?(?:living|anymore|to anything)",
+        r"(?:nobody|no one) would (?:care|notice|miss (?:me|her|him)) if (?:i|she|he)"
+        r" (?:disappeared|died|was gone"
+        r"|were gone|was dead|killed)",
+        r"giving (?:away )?(?:his|her|their|my|all) (?:\w+ )?(?:stuff|things)",
         # Spanish.
         r"(?:se|me|te) quiere(?:s)? (?:matar|morir)", r"quier(?:e|o|en)? morir(?:se|me)?", "matarse",
-        "suicidarse", "quitarse la vida", r"acabar con (?:todo|su vida|mi vida)", "colgarse",
+        "suicidarse", r"quitar(?:se|me)? la vida", r"acabar con (?:todo|su vida|mi vida)", "colgarse",
         r"tirarse (?:del|de un|de la) (?:puente|edificio|techo)", "carta de despedida",
         "se despidio de todos",
         r"(?:aventar|tirar|lanzar|avientar)(?:se|me)? (?:del|de un|de una|de la|desde el|desde la)"
@@ -154,31 +162,10 @@ SUICIDE_NEGATIVE = words(
     r"(?:ya no|no) (?:puede|puedo) mas",
 )
 # Someone else being told to kill themselves: the target is at risk, the sender is not.
-TOLD_TO_DIE = (
-    "(?:" + near(
-        words(r"tell(?:s|ing)?", "told", r"say(?:s|ing)?", "said", r"send(?:s|ing)?", "sent",
-              r"text(?:s|ed|ing)?", r"messag(?:e|es|ed|ing)", r"dm(?:s|ed|d)?", r"comment(?:s|ed|ing)?",
-              r"post(?:s|ed|ing)?", "flood(?:s|ed|ing)?", "spam(?:s|med|ming)?"),
-        words(r"(?:to )?(?:go )?kill (?:himself|herself|yourself|themselves)", r"(?:to )?go die",
-              r"no one would miss (?:you|him|her)", "nobody would miss (?:you|him|her)"),
-        6,
-    ) + "|" + words("kill yourself", "matate", "muerete", r"que se (?:mate|muera)", "no one would miss you")
-    + ")"
-)
+TOLD_TO_DIE: Rule
+SEXTORTION: Rule
 _SHARE_VERB = (r"post(?:s|ed|ing)?", r"send(?:s|ing)?", r"leak(?:s|ed|ing)?", r"shar(?:e|es|ed|ing)",
                r"show(?:s|ed|ing)?", r"spread(?:s|ing)?", r"expos(?:e|es|ed|ing)")
-# "I'll post your photos unless...", "if you don't send more he'll send these to everyone".
-SEXTORTION = "(?:" + "|".join((
-    near(words(*_SHARE_VERB, r"upload(?:s|ed|ing)?", r"out (?:him|her)",
-               r"tell (?:everyone|everybody|people|the whole school|his parents|her parents)"),
-         words("unless", r"if (?:she|he|you|i|they) (?:do|does|did|will|would) not",
-               r"if (?:she|he|you|i|they) (?:refuses?|stops?)"), 8),
-    near(words(r"if (?:she|he|you|i|they) (?:do|does|did|will|would) not (?:send|give|pay|meet|do|come|go)"),
-         words(*_SHARE_VERB), 10),
-    words("sextort(?:ion|ing|ed)?", r"blackmail(?:s|ed|ing)? (?:her|him|me|my \w+) (?:with|over)"),
-    near(words(r"si no (?:le |me |te )?(?:manda|mandas|envia|envias|paga|pagas|sale|ve)"),
-         words("publicar", "subir", "mandar", "compartir", "ensenar", "pasar"), 8),
-)) + ")"
 
 # --------------------------------------------------------------------------------------
 # Normalisation.
@@ -228,11 +215,25 @@ _SLANG: dict[str, str] = {
     "shouldnt": "should not", "wouldnt": "would not", "couldnt": "could not", "im": "i am", "ive": "i have",
     "youre": "you are", "theyre": "they are", "hes": "he is", "shes": "she is", "thats": "that is",
     "theres": "there is", "whats": "what is", "theyll": "they will", "youll": "you will", "itll": "it will",
+    "acc": "account", "accs": "accounts", "acct": "account", "accts": "accounts", "sis": "sister",
+    "bro": "brother", "pix": "pics",
     # Spanish shorthand.
     "q": "que", "k": "que", "ke": "que", "xq": "porque", "pq": "porque", "porq": "porque", "xk": "porque",
     "tb": "tambien", "tmb": "tambien", "tmbn": "tambien", "bn": "bien", "dsp": "despues", "kiere": "quiere",
     "kieres": "quieres", "eskuela": "escuela",
 }
+# Dropped g's ("makin", "sayin") for the verbs the plugins look for.
+_SLANG.update({
+    f"{stem}in": f"{stem}ing" for stem in (
+        "mak", "say", "talk", "post", "bring", "go", "try", "do", "com", "send", "text", "fight", "shoot",
+        "kill", "hitt", "mess", "jok", "play", "ly", "tripp", "cutt", "hurt", "laugh", "call", "threaten",
+        "sell", "bully", "harass", "spread", "shar", "leak", "plann", "bragg", "carry", "hid", "steal",
+        "push",
+        "pick", "throw", "punch", "kick", "slapp", "follow", "stalk", "yell", "scream", "mock", "roast",
+        "hat",
+        "snitch", "touch", "jump", "smok", "vap", "cry", "leav", "start",
+    )
+})
 _PHRASES = {
     "no cap": "for real", "on god": "for real", "b c": "because", "w o": "without", "sewer slide": "suicide",
     "self delete": "kill myself", "self terminate": "kill myself", "delete myself": "kill myself",
@@ -331,9 +332,9 @@ _SPORT = (
     r"|valorant|smash|chess|trivia|quiz bowl|battle of the bands|spelling bee|homecoming|tryouts|regionals"
     r"|states|sectionals|nationals)"
 )
-_BEAT = (r"(?:murder|murdered|murdering|kill|killed|killing|destroy|destroyed|destroying|crush|crushed"
-         r"|crushing|smoke|smoked|smoking|bury|wreck|wrecked|slaughter|slaughtered|annihilate|demolish"
-         r"|obliterate|massacre|dominate|beat|cook|cooked|eat|ate|whoop)")
+_BEAT = (r"(?:murder|murdered|murdering|kill|killed|killing|destroy|destroyed|destroying|smash|smashed"
+         r"|crush|crushed|crushing|smoke|smoked|smoking|bury|wreck|wrecked|slaughter|slaughtered|annihilate"
+         r"|demolish|obliterate|massacre|dominate|beat|cook|cooked|eat|ate|whoop)")
 _KILL = "kill kills killed killing murder murdered murdering ending"
 _STUDY_TOPIC = (
     r"(?:school shootings?|shootings?|mass shootings?|columbine|bombings?|the holocaust|holocaust|racism"
@@ -358,7 +359,8 @@ _GUARD_TABLE: tuple[tuple[str, str], ...] = (
      r"|borrow\w*|wear\w*|wore|forget\w*|forgot|lose|lost|miss\w*|skip\w*|finish\w*|beat|drop\w*|break|broke"
      r"|scratch\w*|mess\w* up (?:my|his|her) (?:hair|shoes|car))\b"),
     # Sports and games: "murder them in the championship", "we'll destroy westfield at homecoming".
-    (_KILL + " destroy destroyed destroying crush crushed crushing smoke smoked smoking bury wreck wrecked"
+    (_KILL + " destroy destroyed destroying crush crushed crushing smash smashed smoke smoked smoking bury"
+     " wreck wrecked"
      " slaughter slaughtered annihilate demolish obliterate massacre dominate beat cook cooked eat ate whoop",
      r"\b" + _BEAT + r" (?:them|em|those guys|the other team|\w+ high|everyone|everybody|you guys|y all)"
      r" (?:\w+ )?(?:in|at|on|during|this|next|on the|in the|at the) (?:the )?(?:\w+ )?" + _SPORT
@@ -582,8 +584,11 @@ def doc_for(tip: TipDraft) -> Doc:
     doc = _DOCS.get(key)
     if doc is None:
         doc = analyse(tip.text)
+        try:
+            weakref.finalize(tip, _DOCS.pop, key, None)
+        except TypeError:  # a tip that cannot be weakly referenced is analysed per plugin instead
+            return doc
         _DOCS[key] = doc
-        weakref.finalize(tip, _DOCS.pop, key, None)
     return doc
 
 
@@ -592,6 +597,15 @@ def doc_for(tip: TipDraft) -> Doc:
 
 _DIGITS = frozenset("0123456789")
 _EXPANSIONS = 64
+# Words in nearly every tip: a gate on them would open for everything.
+_COMMON = frozenset({
+    "a", "an", "the", "is", "are", "was", "were", "be", "been", "will", "would", "going", "to", "you", "he",
+    "she", "they", "i", "we", "it", "his", "her", "their", "my", "your", "of", "in", "on", "at", "for", "and",
+    "or", "not", "do", "does", "did", "has", "have", "had", "get", "gets", "got", "getting", "that", "this",
+    "there", "what", "who", "all", "so", "if", "with", "can", "me", "him", "them", "us", "el", "la", "los",
+    "las", "de", "que", "en", "y", "lo", "le", "se", "su", "mi", "un", "una", "no", "es", "por", "para",
+    "con", "va", "van",
+})
 
 
 @dataclass(frozen=True, slots=True)
@@ -690,21 +704,23 @@ def _alternative_gate(alt: str, bounded: bool) -> _Gate | None:
         return None
     if rest.startswith("\\d"):
         return _Gate(frozenset(), _DIGITS)
-    spellings, prefix = _first_words(rest)
+    spellings, prefix = _required_words(rest)
     if spellings:
         return _Gate(frozenset(spellings), frozenset())
     return _Gate(frozenset(), frozenset({prefix[:_PREFIX]})) if prefix else None
 
 
-def _first_words(src: str) -> tuple[set[str], str]:
+def _first_words(src: str) -> tuple[set[str], str, int]:
     """Every spelling of the first word of ``src`` when it is letters with optional letters
-    or groups ("kill(?:s|ing)?"); otherwise no spellings and its literal prefix."""
+    or groups ("kill(?:s|ing)?"), and the index of the space after it (-1 when nothing
+    follows); otherwise no spellings and the word's literal prefix."""
     stems, i = [""], 0
     while i < len(src) and len(stems) <= _EXPANSIONS:
         c = src[i]
-        if (c == " " and src[i + 1:i + 2] not in ("?", "*", "+", "{")) or src.startswith("\\b",
-        i) or c in "|)":
-            return set(stems), ""
+        if c == " " and src[i + 1:i + 2] not in ("?", "*", "+", "{"):
+            return set(stems), "", i
+        if src.startswith("\\b", i) or c in "|)":
+            return set(stems), "", -1
         if c.isalnum():
             optional = src[i + 1:i + 2] == "?"
             stems = stems + [t + c for t in stems] if optional else [t + c for t in stems]
@@ -721,8 +737,22 @@ def _first_words(src: str) -> tuple[set[str], str]:
             break
     else:
         if i >= len(src):
-            return set(stems), ""
-    return set(), min(stems, key=len)
+            return set(stems), "", -1
+    return set(), min(stems, key=len), -1
+
+
+def _required_words(src: str) -> tuple[set[str], str]:
+    """Spellings of a word every match of ``src`` contains: its first word, or the next one
+    when the first is too common to tell tips apart ("a fight", "is getting shot")."""
+    spellings, prefix, end = _first_words(src)
+    for _ in range(2):
+        if not spellings or not spellings <= _COMMON or end < 0:
+            break
+        following, _, after = _first_words(src[end + 1:])
+        if not following:
+            break
+        spellings, end = following, (end + 1 + after if after >= 0 else -1)
+    return spellings, prefix
 
 
 # --------------------------------------------------------------------------------------
@@ -737,6 +767,10 @@ class Rule:
     def find(self, doc: Doc) -> list[Span]:
         raise NotImplementedError
 
+    def possible(self, doc: Doc) -> bool:
+        """False when the rule cannot match ``doc``, known without scanning it."""
+        return True
+
 
 class Pattern(Rule):
     """A compiled regex whose matches are memoised on the ``Doc``, skipped outright for a
@@ -748,13 +782,13 @@ class Pattern(Rule):
         self._rx = re.compile(source)
         self._gate = _gate(source)
 
+    def possible(self, doc: Doc) -> bool:
+        return self._gate is None or self._gate.open_for(doc)
+
     def find(self, doc: Doc) -> list[Span]:
         found = doc.memo.get(id(self))
         if found is None:
-            if self._gate is not None and not self._gate.open_for(doc):
-                found = []
-            else:
-                found = [m.span() for m in self._rx.finditer(doc.text)]
+            found = [m.span() for m in self._rx.finditer(doc.text)] if self.possible(doc) else []
             doc.memo[id(self)] = found
         return found
 
@@ -789,7 +823,12 @@ class Near(Rule):
         self._first, self._second = _rule(first), _rule(second)
         self._most, self._ordered = most, ordered
 
+    def possible(self, doc: Doc) -> bool:
+        return self._first.possible(doc) and self._second.possible(doc)
+
     def find(self, doc: Doc) -> list[Span]:
+        if not self.possible(doc):
+            return []
         firsts = self._first.find(doc)
         seconds = self._second.find(doc) if firsts else []
         return [
@@ -807,6 +846,9 @@ class AnyOf(Rule):
 
     def __init__(self, *rules: Rule | str) -> None:
         self._rules = tuple(_rule(r) for r in rules)
+
+    def possible(self, doc: Doc) -> bool:
+        return any(r.possible(doc) for r in self._rules)
 
     def find(self, doc: Doc) -> list[Span]:
         return [span for r in self._rules for span in r.find(doc)]
@@ -841,3 +883,36 @@ class Matcher:
 
 def overlaps(span: Span, others: Iterable[Span]) -> bool:
     return any(span[0] < e and s < span[1] for s, e in others)
+
+
+# --------------------------------------------------------------------------------------
+# Shared rules built from the vocabulary above (they need the rule classes).
+
+TOLD_TO_DIE = AnyOf(
+    Near(words(r"tell(?:s|ing)?", "told", r"say(?:s|ing)?", "said", r"send(?:s|ing)?", "sent",
+               r"text(?:s|ed|ing)?", r"messag(?:e|es|ed|ing)", r"dm(?:s|ed|d)?", r"comment(?:s|ed|ing)?",
+               r"post(?:s|ed|ing)?", "flood(?:s|ed|ing)?", "spam(?:s|med|ming)?"),
+         words(r"kill (?:himself|herself|yourself|themselves)", "go die",
+               r"no one would miss (?:you|him|her)", "nobody would miss (?:you|him|her)"),
+         6, ordered=True),
+    words("kill yourself", "matate", "muerete", r"que se (?:mate|muera)", "no one would miss you"),
+)
+# "I'll post your photos unless...", "if you don't send more he'll send these to everyone".
+SEXTORTION = AnyOf(
+    Near(words(*_SHARE_VERB, r"upload(?:s|ed|ing)?", r"out (?:him|her)",
+               r"tell (?:everyone|everybody|people|the whole school|his parents|her parents)"),
+         words("unless", r"if (?:she|he|you|i|they) (?:do|does|did|will|would) not",
+               r"if (?:she|he|you|i|they) (?:refuses?|stops?)"),
+         8, ordered=True),
+    Near(words(r"if (?:she|he|you|i|they) (?:do|does|did|will|would) not (?:send|give|pay|meet|do|come|go)"),
+         words(*_SHARE_VERB), 10, ordered=True),
+    words("sextort(?:ion|ing|ed)?", r"blackmail(?:s|ed|ing)? (?:her|him|me|my \w+) (?:with|over)"),
+    # "he'll send her nudes to the whole school if she breaks up with him".
+    Near(Near(words("will", "would", "going to", r"threaten(?:s|ed|ing)? to"), words(*_SHARE_VERB), 1,
+              ordered=True),
+         Near(words(r"nudes?", r"pics?", r"photos?", r"pictures?", r"videos?", r"snaps?", r"fotos?"),
+              words("if", "unless", "si"), 8, ordered=True),
+         4, ordered=True),
+    Near(words(r"si no (?:le |me |te )?(?:manda|mandas|envia|envias|paga|pagas|sale|ve)"),
+         words("publicar", "subir", "mandar", "compartir", "ensenar", "pasar"), 8, ordered=True),
+)

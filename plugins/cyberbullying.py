@@ -9,7 +9,7 @@ dispatch at once ("immediate.dispatch").
 
 from __future__ import annotations
 
-from plugins._text import ONLINE, SEXTORTION, TOLD_TO_DIE, AnyOf, Doc, Matcher, Near, doc_for, words
+from plugins._text import ONLINE, PERSON, SEXTORTION, TOLD_TO_DIE, AnyOf, Doc, Matcher, Near, doc_for, words
 from tipline.hookspecs import hookimpl
 from tipline.types import RecordField, Step, TipDraft, Vote, Workflow
 
@@ -109,12 +109,13 @@ _PRIVATE = words(
     "private", "personal", "secret", r"nudes?", "naked", r"without (?:\w+ )?permission",
     r"without (?:his|her|their) consent", "addresses", "home address", r"phone numbers?", "embarrassing",
     r"humiliat\w+", r"sin (?:su )?permiso", r"privad[oa]s?", r"intim[oa]s?", r"desnud[oa]s?", "llorando",
-    "crying", "falling", r"edit(?:ed|ing)", r"photoshop\w*", r"deepfakes?",
+    "crying", "falling", r"edit(?:ed|ing)", r"photoshop\w*", r"deepfakes?", "changing", r"undress\w*",
+    r"in (?:his|her|their) underwear", r"in the (?:locker room|shower|bathroom)",
     r"to (?:humiliate|embarrass|mock|make fun)", "para burlarse",
 )
 HARASS = words(
     "mean", "hateful", r"humiliat\w+", r"embarrass\w*", r"mock(?:s|ed|ing)?", r"mak(?:e|es|ing) fun",
-    "made fun", r"laugh(?:ing)? emojis?", r"clowns?", r"roast(?:s|ed|ing)?",
+    "made fun", r"laugh(?:ing)? emojis?", r"clowns?", r"roast(?:s|ed|ing)? (?!each other)",
     r"rat(?:e|es|ed|ing) (?:\w+ )?(?:bodies|looks)", r"rating", "ranking", r"ugl(?:y|iest)", "fat",
     r"losers?", r"(?:everyone|everybody) hates", r"(?:nobody|no one) likes", r"rumou?rs?", "lies",
     r"trash talk\w*", r"talk(?:ing)? trash", r"hate (?:page|account)s?", "burn book", r"harass\w*",
@@ -124,7 +125,7 @@ HARASS = words(
     "smash or pass", r"fe[oa]s?", r"gord[oa]s?", r"estupid[oa]s?", r"burla\w*", r"insulta\w*", r"acos\w+",
     r"molest\w*", r"que se vaya", r"todos (?:te|la|lo) odian", r"nadie (?:te|la|lo) quiere", r"doxx\w*",
     r"snitch\w*", r"stalk\w*", r"go die", "worthless", "disgusting", r"tagg(?:ed|ing)",
-    r"without (?:her|him|them) just to", r"kill (?:yourself|himself|herself)", "no one would miss",
+    r"without (?:her|him|them) just to", "kill yourself", "no one would miss",
     r"rate (?:her|him|them|us|me)", r"1 ?10", r"should (?:die|kill)", r"calling (?:him|her|them|me) (?:a|an)",
     r"n[i1*]gg\w*", r"f[a*]gg?(?:ot)?s?", r"r[e*]t[a*]rd\w*", "dykes?", r"tr[a*]nn(?:y|ies)",
 )
@@ -142,7 +143,8 @@ SEXUAL_IMAGES = Near(
           r"inappropriate (?:pics?|photos?|pictures?|videos?|images?)",
           r"(?:dick|porn\w*|nsfw|sexual|explicit) (?:pics?|photos?|pictures?|images?|videos?|snaps?)",
           r"(?:asking|asked|asks|pressur\w+|begging) (?:\w+ ){0,2}(?:for|to send) (?:nudes|pics|naked)",
-          "intimate", "nsfw", r"desnud[oa]s?", r"intim[oa]s?", "topless", r"sexts?"),
+          "intimate", "nsfw", r"desnud[oa]s?", r"intim[oa]s?", "topless", r"sexts?", "changing",
+          r"undress\w*", r"in (?:his|her|their) underwear", "upskirt", r"in the shower"),
     words(r"shar(?:e|es|ed|ing)", r"post(?:s|ed|ing)?", r"sen(?:d|ds|t|ding)", r"spread(?:s|ing)?",
           r"forward(?:s|ed|ing)?", r"airdrop(?:s|ped|ping)?", "going around", r"leak(?:s|ed|ing)?",
           r"circulat\w+", "pasando", r"compart\w+", r"mand(?:o|aron|ando)", r"subi(?:o|eron)",
@@ -198,6 +200,9 @@ _FIXED = Matcher({
     "bullying": AnyOf(BULLYING, REPEATED_HURT),
 }, negatable=False)
 
+# Someone online and a person named: bullying only if the reporter says so.
+_HINTED = Matcher({"online_target": Near(ONLINE, PERSON, 6)}, negatable=False)
+
 _SIGNALS = {
     "fake_account": "cyberbullying.fake_account", "shared_private": "cyberbullying.shared_private",
     "harassment": "cyberbullying.harassment", "repeated_threats": "cyberbullying.repeated_threats",
@@ -205,6 +210,7 @@ _SIGNALS = {
     "sexual_images": "cyberbullying.sexual_images",
     "sextortion": "cyberbullying.sextortion", "fight_video": "cyberbullying.fight_video",
     "exclusion": "cyberbullying.exclusion", "bullying": "cyberbullying.bullying",
+    "online_target": "cyberbullying.reported_bullying",
 }
 # Every signal name this plugin can emit.
 SIGNALS = frozenset(_SIGNALS.values()) | {"immediate.dispatch"}
@@ -215,7 +221,10 @@ def _concepts(doc: Doc) -> set[str]:
 
 
 def vote(tip: TipDraft) -> Vote | None:
-    found = _concepts(doc_for(tip))
+    doc = doc_for(tip)
+    found = _concepts(doc)
+    if not found and tip.category == "bullying":
+        found = _HINTED.hits(doc)
     if not found:
         return None
     police = bool(found & {"sexual_images", "sextortion"})

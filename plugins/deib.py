@@ -9,7 +9,7 @@ the vote needs a slur, a hate symbol, an act against the group, or a barrier.
 
 from __future__ import annotations
 
-from plugins._text import HATE_SYMBOL, Doc, Matcher, Near, doc_for, near, words
+from plugins._text import HATE_SYMBOL, Doc, Matcher, Near, doc_for, words
 from tipline.hookspecs import hookimpl
 from tipline.types import RecordField, Step, TipDraft, Vote, Workflow
 
@@ -199,7 +199,7 @@ _GROUP_NOUN = words(
     r"los ninos con \w+", "los negros", "los mexicanos",
 )
 # "girls are bad at math", "las ninas no sirven para las ciencias".
-STEREOTYPE = near(
+STEREOTYPE = Near(
     _GROUP_NOUN,
     words(r"are (?:all |so |just )?(?:bad|worse|stupid|dumb|lazy|dirty|criminals|terrorists|violent"
           r"|aggressive|weak|inferior|not smart|animals|monkeys|slaves|cheap|illegal|gross|disgusting)",
@@ -207,7 +207,7 @@ STEREOTYPE = near(
           r"belong (?:in|at)", r"(?:are not|aint) (?:good|smart) (?:at|enough)", "bajan", "no pueden",
           r"son (?:malas|malos|tontas|tontos|flojos|flojas)", "no sirven para",
           r"no son (?:buen[oa]s|capaces) para"),
-    2,
+    2, ordered=True,
 )
 # Turned away for being a girl or a boy.
 SEX_BARRIER = words(

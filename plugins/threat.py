@@ -157,30 +157,35 @@ HARM = words(
 ) + _NOT_SELF
 _RIVALS = words(r"(?:the|that|this) (?:other )?(?:school|team|kids?|side|squad)")
 # Verbs that are a threat only with a person as object: "hurt her", not "it's going to hurt".
-HARM_OBJ = near(
+HARM_OBJ = Near(
     words(r"hurt(?:s|ing)?", r"harm(?:s|ing)?", "hit", "cut", "jump", "destroy", "slide on", "pull up on",
           "run up on"),
-    PERSON + "|" + _RIVALS, 1,
+    AnyOf(PERSON, _RIVALS), 1, ordered=True,
 )
 # Everyday verbs that threaten only a pronoun: "get him", "catch her", never "get my son".
-HARM_PRONOUN = near(
+HARM_PRONOUN = Near(
     words("get", "end", "pop", "smoke", "catch", r"take (?:\w+ )?out", "handle", "deal with"),
-    words("him", "her", "them", "you", "everyone", "everybody", "y all") + "|" + _RIVALS, 0,
+    AnyOf(words("him", "her", "them", "you", "everyone", "everybody", "y all",
+                r"(?:the|that|this) (?:new |other )?(?:kid|boy|girl|guy|snitch|freshman)"), _RIVALS),
+    0, ordered=True,
 )
 # Harm that implies a gun, a blade or an explosive by itself.
 ARMED_HARM = words(
     r"shoot(?:s|ing)?", r"stab(?:s|bing)?", r"blow(?:s|ing)? up", "pop",
-    r"(?:get|be|getting) (?:shot|stabbed)", r"disparar(?:le|les)?", r"balear(?:lo|la|los|las)?", "balacear",
-    r"apunalar(?:lo|la)?", r"acuchillar(?:lo|la)?",
+    r"(?:get|be|getting) (?:shot|stabbed)",
+    r"disparar(?:le|les)?", r"balear(?:lo|la|los|las)?", "balacear", r"apunalar(?:lo|la)?",
+    r"acuchillar(?:lo|la)?",
 ) + _NOT_SELF
 # Blunt weapons are ordinary objects: they count only with a plan to hurt someone.
-BLUNT = words(r"(?:baseball )?bats?", r"crowbars?", r"hammers?", r"metal pipes?", r"locks? in (?:a )?socks?",
+BLUNT = words(r"baseball bats?", r"bats?", r"crowbars?", r"hammers?", r"metal pipes?",
+r"locks? in (?:a )?socks?",
               r"bates?", r"palos?", r"tubos?")
+_TO = r"\bto\b"
 # "bring bats to the game to handle the other school": a purpose after bringing or coming.
 PURPOSE = Near(
     words(r"bring(?:s|ing)?", "brought", r"com(?:e|es|ing)", "came", "show up", r"meet(?:ing)?"),
-    "(?:" + "|".join(near(r"\bto\b", verb, 0) for verb in (HARM, HARM_OBJ, HARM_PRONOUN)) + ")", 8,
-    ordered=True,
+    AnyOf(*(Near(_TO, verb, 0, ordered=True) for verb in (HARM, HARM_OBJ, HARM_PRONOUN))),
+    8, ordered=True,
 )
 THREAT_PHRASE = words(
     r"you are (?:dead|next|done)", r"your (?:dead|next)", r"(?:you|he|she|they) (?:will|would) regret",
@@ -188,13 +193,15 @@ THREAT_PHRASE = words(
     r"pay for (?:this|it|what)", r"next (?:one|time) (?:is|will be|is going to be) worse",
     r"(?:everyone|everybody|all of you|you all|y all|they all|you will all) (?:will|are going to|is going to)"
     r" (?:die|see|pay|regret)", r"you will (?:all )?see what happens",
-    r"deserves? (?:it|to die|what is coming)", r"something (?:big|bad) (?:is going to|will) happen",
+    r"(?:school|they|them|everyone|everybody|people|you|all|teachers?|kids) (?:all )?deserves?"
+    r" (?:it|to die|what is coming)", r"something (?:big|bad) (?:is going to|will) happen",
     "bloodbath", r"(?:is|are) going to be a (?:\w+ )?fight", r"there will be a (?:\w+ )?fight",
     r"finish what (?:he|she|they|i|we) started", r"(?:it|this) is not over",
     r"get what (?:is|they are) coming", r"(?:watch|see|wait and see) what happens",
     r"(?:will|is going to|are going to) find out", "find out the hard way",
     r"(?:you|they|he|she|everyone) will see", "just wait",
     r"(?:will|would|going to|about to) pull up(?! (?:to|for|at the|with snacks)\b)",
+    r"practic(?:e|ing) for school",
     # Someone about to be hurt: "everyone at lincoln is getting shot tmrw".
     r"(?:is|are|will be|going to be|going to get|will get|gets|get|getting) (?:shot|stabbed|killed|blown up"
     r"|murdered|shot up|jumped|beat up|hurt)(?! (?:last|yesterday))", "se van a arrepentir",
@@ -204,7 +211,7 @@ THREAT_PHRASE = words(
 # A fight with a time set is a planned fight; "there was a fight yesterday" is not.
 _NOT_PAST = r"(?<!\bwas )(?<!\bwere )(?<!\bhad )(?<!\bin )(?<!\binto )"
 PLANNED_FIGHT = Near(_NOT_PAST + words("a fight", "fights", "the fight", "una pelea", "1v1"),
-                     TIME + "|" + words("planned", "set up", "always", "every"), 6)
+                     AnyOf(TIME, words("planned", "set up", "always", "every")), 6)
 BRANDISH = near(words(r"pull(?:s|ed|ing)"), WEAPON + " on", 2)
 # Unconditional warnings that spell out a negation ("don't come to school tomorrow").
 WARNING = words(
@@ -212,6 +219,8 @@ WARNING = words(
     r"no (?:vengan|vayas|vayan) a la escuela", r"no (?:vengan|vayas|vayan) (?:manana|el \w+)",
 )
 MASS = words(
+    r"(?:you will all|you all will|all of you will|everyone will|everybody will|everyone is going to) die",
+    r"(?:everyone|everybody) dies",
     r"shoot(?:ing)? up", "shot up", r"school shootings?", r"mass shootings?", "columbine", "active shooter",
     r"(?:kill|shoot|blow up|bomb) (?:everyone|everybody|all of (?:you|them|us)"
     r"|the (?:whole )?(?:school|building))", r"blow (?:the )?(?:school|building) up", "bomb threats?",
@@ -219,30 +228,40 @@ MASS = words(
 )
 HIT_LIST = AnyOf(
     words(r"hit ?lists?", r"kill ?lists?", r"death ?lists?", "death note", "lista negra"),
-    near(words(r"lists?", "names", r"listas?", "nombres"),
+    Near(words(r"lists?", "names", r"listas?", "nombres"),
          words(r"(?:want|wants|wanted|going|plans?|planning|would like|wishes) to"
                r" (?:hurt|kill|shoot|get|attack|stab)",
-               r"deserves?", r"(?:hurt|kill|shoot|get|attack|stab|matar|lastimar)", "quiere"), 6),
+               r"deserves?", r"(?:hurt|kill|shoot|get|attack|stab|matar|lastimar)", "quiere"),
+         6, ordered=True),
+    # Names written beside drawings or talk of killing.
+    Near(words(r"(?:wrote|writes|writing|written) (?:\w+ ){0,2}names?",
+               r"names? (?:written|next to|under|on)"),
+         words("shot", "getting shot", "killed", r"guns?", "shooting", r"kill\w*", "bloody", "die"), 10),
 )
 # Getting a weapon: preparatory only when the tip also carries a threat.
-PREP_ACQUIRE = near(
+PREP_ACQUIRE = Near(
     words(r"get(?:ting)?", "got", r"grab(?:bing)?", "took", r"steal(?:ing)?", "stole", r"buy(?:ing)?",
-          "bought", r"borrow(?:ing)?", r"order(?:ed|ing)?", "access to", r"(?:his|her) hands on",
-          r"practic(?:e|es|ed|ing)", r"load(?:ed|ing)?", "conseguir", "consiguio", "comprar", "compro",
+    "bought",
+          r"borrow(?:ing)?", r"order(?:ed|ing)?", "access to", r"(?:his|her) hands on",
+          r"practic(?:e|es|ed|ing)",
+          r"load(?:ed|ing)?", r"(?:at the|shooting) range", "conseguir", "consiguio", "comprar", "compro",
           "robar", "robo"),
-    WEAPON, 5,
+    WEAPON, 5, ordered=True,
 )
 # Steps that only make sense as preparation: mapping exits, building a bomb, showing ammunition.
 PREP_PLAN = AnyOf(
-    near(words(r"map(?:s|ping|ped)?", r"draw(?:s|ing|n)?", "drew", r"sketch\w*", r"ask(?:s|ed|ing)?",
+    Near(words(r"map(?:s|ping|ped)?", r"draw(?:s|ing|n)?", "drew", r"sketch\w*", r"ask(?:s|ed|ing)?",
                r"stud(?:y|ies|ying)", r"count(?:s|ing|ed)?", r"memoriz\w*", "timing", "writing down"),
          words(r"exits?", r"doors?", r"entrances?", r"cameras?", r"floor ?plans?", "layout",
-               r"security guards?",
-               r"blueprints?", r"when the (?:cops|police|officers?) (?:come|leave|are)"), 6),
-    near(words(r"mak(?:e|es|ing)", "made", r"build(?:s|ing)?", "built", "how to make", "instructions for",
-               r"research(?:es|ed|ing)?"), EXPLOSIVE, 4),
-    near(words(r"show(?:s|ed|ing)?", "has", "had", r"carr(?:y|ies|ying)", "brought", r"keeps?", "kept",
-               r"hid(?:ing|es)?", "tiene", "trae", "trajo"), AMMO, 5),
+         r"security guards?",
+               r"blueprints?", r"when the (?:cops|police|officers?) (?:come|leave|are)"),
+         6, ordered=True),
+    Near(words(r"mak(?:e|es|ing)", "made", r"build(?:s|ing)?", "built", "how to make", "instructions for",
+               r"research(?:es|ed|ing)?"),
+         EXPLOSIVE, 4, ordered=True),
+    Near(words(r"show(?:s|ed|ing)?", "has", "had", r"carr(?:y|ies|ying)", "brought", r"keeps?", "kept",
+               r"hid(?:ing|es)?", "tiene", "trae", "trajo"),
+         AMMO, 5, ordered=True),
     words("manifesto", "counting down to", r"research(?:es|ed|ing)? (?:school )?shootings"),
 )
 _POSSESS = words(
@@ -251,17 +270,17 @@ _POSSESS = words(
     r"point(?:s|ed|ing)", "saw", "seen", "see", "there is", "there was", "with", "tiene", "trae", "trajo",
     "traia", "vi", "saco", "hay",
 )
-_LOCATION = PLACE + "|" + words(
+_LOCATION = AnyOf(PLACE, words(
     r"backpacks?", r"bags?", r"pockets?", "waistband", "hoodie", "jacket", r"cars?", "on him", "on her",
     "on campus", "right now", "now", "mochila", "bolsa", "bolsillo", "hoy", "today",
-)
+))
 PRESENT = AnyOf(
-    Near(near(_POSSESS, WEAPON, 5), _LOCATION, 10),
+    Near(Near(_POSSESS, WEAPON, 5, ordered=True), _LOCATION, 10),
     near(EXPLOSIVE, words("in", "at", "under", "inside", "en") + r"(?: the| el| la)? " + PLACE[2:], 0),
 )
-BRING = near(
+BRING = Near(
     words(r"bring(?:s|ing)?", "bringin", "carry", r"sneak(?:s|ing)?(?: in)?", "traer", "llevar", "meter"),
-    WEAPON, 5,
+    WEAPON, 5, ordered=True,
 )
 ARSON = words(
     r"burn(?:s|ing)? (?:down )?(?:the )?(?:\w+ )?(?:school|building|gym|place|house)",
@@ -276,17 +295,17 @@ ARSON_MEANS = words(
 # "die" written at someone; not "wants to die", nor "should die" (a taunt, not a plan).
 _DIE = (r"(?<!\bto )(?<!\bgo )(?<!\bshould )(?<!\bwould )(?<!\bwill )(?<!\bi )(?<!\bmay )(?<!\brather )"
         r"\bdie\b(?! for)|\bdeath to\b|\byou are dead\b")
-DEATH_MESSAGE = near(
+DEATH_MESSAGE = Near(
     words("wrote", "written", r"writ(?:es|ing)", r"paint(?:ed|ing)?", r"scratch(?:ed|ing)", r"carv(?:ed|ing)",
           "drew", "drawn", r"notes?", r"messages?", r"text(?:s|ed)?", r"dm(?:s|ed)?", r"captions?",
           "captioned",
           r"post(?:s|ed)?", "sent", "saying", "says"),
-    _DIE, 8,
+    _DIE, 8, ordered=True,
 )
 # A noose drawn by someone's name is a death threat whatever words come with it.
 VIOLENT_SYMBOL = Near(
     words(r"nooses?", "hangman", r"crosshairs?", r"targets? (?:on|over) (?:his|her|their)"),
-    PERSON + "|" + words(r"names?", r"lockers?", r"desks?", r"cars?", r"photos?", r"pics?"), 10,
+    AnyOf(PERSON, words(r"names?", r"lockers?", r"desks?", r"cars?", r"photos?", r"pics?")), 10,
 )
 THREAT_WORD = words(r"threat(?:s|en|ens|ened|ening)?", r"amenaz\w+") + r"(?! to (?:tell|report|snitch|call))"
 SCARED = words(r"(?:scared|afraid) (?:to (?:go|come) to school|of him|of her|for my life)", "unsafe",
@@ -295,14 +314,16 @@ PAST_VIOLENCE = words("got jumped", r"jumped (?:him|her|a|the)", r"beat (?:\w+ )
                       "attacked", "assaulted", "golpearon", "pelea")
 
 _AFFIRMED = Matcher({
-    "weapon": "|".join((GUN, BLADE, AMMO)),
+    "weapon": AnyOf(GUN, BLADE, AMMO),
     "explosive": EXPLOSIVE,
     "blunt": BLUNT,
-    "harm": AnyOf(near(INTENT, HARM, 3), near(INTENT, HARM_OBJ, 3), near(INTENT, HARM_PRONOUN, 3),
-                  THREAT_PHRASE, PLANNED_FIGHT, PURPOSE, BRANDISH),
-    "armed_harm": AnyOf(near(INTENT, ARMED_HARM, 3), BRANDISH),
+    "harm": AnyOf(Near(INTENT, HARM, 3, ordered=True), Near(INTENT, HARM_OBJ, 3, ordered=True),
+                  Near(INTENT, HARM_PRONOUN, 3, ordered=True), THREAT_PHRASE, PLANNED_FIGHT, PURPOSE,
+                  BRANDISH),
+    "armed_harm": AnyOf(Near(INTENT, ARMED_HARM, 3, ordered=True), BRANDISH),
     "mass": MASS,
-    "mass_intent": Near(INTENT + "|" + words("said", "says", "saying", "posted", r"threaten\w*"), MASS, 6),
+    "mass_intent": Near(INTENT + "|" + words("said", "says", "saying", "posted", r"threaten\w*", "wrote",
+                                             "written", r"notes?"), MASS, 6),
     "hit_list": HIT_LIST,
     "prep_acquire": PREP_ACQUIRE,
     "prep_plan": PREP_PLAN,
@@ -322,7 +343,7 @@ _FIXED = Matcher({
     "hate": HATE_SYMBOL,
     "suicidal_negative": SUICIDE_NEGATIVE,
     "scared": SCARED,
-    "time_or_place": TIME + "|" + PLACE,
+    "time_or_place": AnyOf(TIME, PLACE),
     "target": PERSON,
     "online": ONLINE,
 }, negatable=False)

@@ -17,7 +17,6 @@ from plugins._text import (
     Matcher,
     Near,
     doc_for,
-    near,
     overlaps,
     words,
 )
@@ -102,7 +101,9 @@ EATING = words(
     r"hates? (?:her|his|my|their) (?:body|weight)", r"(?:counting|counts) calories",
     r"skip(?:s|ping)? (?:lunch|meals|breakfast|dinner)",
     r"(?:starv\w+|throw(?:s|ing)? up|vomit\w*|purg\w+) (?:after|herself|himself|myself)", r"purg(?:e|es|ing)",
-    r"anorexi\w+", r"bulimi\w+", r"eating disorders?", "skinnier", r"(?:no|deja de|dejo de) comer", "no come",
+    r"throw(?:s|ing)? up (?:her |his |my |their )?(?:lunch|food|meals?|dinner|breakfast)",
+    r"(?:to|so (?:she|he|i|they) can) lose weight", r"anorexi\w+", r"bulimi\w+", r"eating disorders?",
+    "skinnier", r"(?:no|deja de|dejo de) comer", "no come",
     r"(?:no ha|no han) comido", r"vomita\w* despues de comer",
 )
 _CARER = words(
@@ -123,7 +124,7 @@ _INJURY = words(
     r"bruises?", "bruised", r"welts?", r"black eyes?", "burn marks", "moretones", "golpes", "marcas",
 )
 ABUSE = AnyOf(
-    near(_CARER, _ABUSE_ACT, 4),
+    Near(_CARER, _ABUSE_ACT, 4, ordered=True),
     Near(_INJURY, _CARER, 12),
     words(r"sexual(?:ly)? abus\w+", r"molest(?:ed|ing|s)", r"(?:physical(?:ly)?|child) abus\w+",
           r"bruises? (?:from|because of) (?:her|his|their)", r"(?:scared|afraid) to go home",
@@ -132,6 +133,10 @@ ABUSE = AnyOf(
           r"abus(?:o|aron|a) (?:sexual|de)", "maltrato", "moretones"),
 )
 NEGLECT = words(
+    "comes to school hungry", "dirty clothes",
+    r"locks? (?:her|him|them|me) out of the house",
+    r"sleep(?:s|ing)? (?:at|in) (?:the|a) (?:park|street|car)",
+    "sleeping outside",
     r"(?:do|does|did) not feed (?:her|him|them|me)", "can not go home", r"no (?:le|les|me) dan (?:de )?comer",
     r"leaves? (?:her|him|them|me) alone for days", r"no food (?:at home|in the house)", "no hay comida",
     r"(?:lo|la|los) dejan solos? (?:por dias|todo el dia)", r"neglect\w*", r"kicked (?:him|her|me) out",
@@ -142,10 +147,35 @@ CRISIS = words(
     r"(?:came|comes|showed up|was|is|got) (?:to school |in class |at school )?(?:drunk|high|wasted)",
     r"drunk (?:at|in) (?:school|class)", r"overdos\w+", r"(?<!almost )(?<!nearly )passed out",
     r"panic attacks?",
-    r"(?:mental )?breakdowns?", r"crying (?:every day|all the time|in the bathroom|nonstop|constantly)",
+    r"mental breakdowns?", r"breakdowns?",
+    r"crying (?:every day|all the time|in the bathroom|nonstop|constantly)",
     r"depress(?:ed|ion)", "hopeless", r"hates? (?:my|his|her|their) life", "ran away", "runaway",
     r"borrach[oa]", r"drogad[oa]", r"deprimid[oa]", r"ataques? de panico", "ansiedad",
     r"se escapo de (?:su )?casa",
+)
+# Drugs and someone made ill by them: a student in crisis, not just a discipline matter.
+INTOXICATED = Near(
+    words("edibles", "weed", "xanax", "pills", "molly", "lean", r"percs?", "alcohol", "vodka", "drunk",
+          "getting high", "was high", "drugs", "dabs", "carts"),
+    words(r"(?:got|gets|getting|is|was) (?:really |very |so )?sick", "passed out", r"throw(?:ing|s)? up",
+          "hospital", "ambulance", r"overdos\w+", r"can not wake (?:him|her) up", "unconscious", "seizure"),
+    12,
+)
+# An adult in private contact with a child who asks for secrecy: grooming, a child at risk
+# now. Both halves are needed: "don't tell anyone about the surprise party" is not grooming.
+_ADULT = _CARER + "|" + words("adult", r"older (?:guy|man|boy)", r"(?:\d\d|twenty|thirty) year old")
+GROOMING_SECRET = Near(
+    _ADULT,
+    words(r"(?:not to|do not|never|dont) tell (?:anyone|anybody|her parents|his parents|your parents|her mom"
+          r"|his mom)", r"(?:our|a) secret", r"keep (?:it|this) (?:a )?secret", "no le digas a nadie"),
+    14,
+)
+GROOMING_CONTACT = Near(
+    _ADULT,
+    words(r"snap(?:chat)?s? (?:her|him|me)", r"sends? (?:her|him|me) (?:snap\w*|texts?|dms?|messages?|pics?)",
+          r"text(?:s|ed|ing)? (?:her|him|me)", r"dm(?:s|ed)? (?:her|him|me)", "late at night", r"alone with",
+          r"gifts?", "pretty", "sexy", r"touch\w*", r"kiss\w*", r"(?:le|me) manda mensajes"),
+    14,
 )
 # Worries that open the workflow only when the reporter picked "crisis".
 WORRY = words(
@@ -173,7 +203,7 @@ DANGER_NOW = words(
     r"no (?:contesta|responde)",
 )
 IN_PROGRESS = words(
-    r"(?:took|taken|swallowed|ate|drank) (?:\w+ ){0,3}(?:pills?|tylenol|advil|meds|medication|bottle)",
+    r"(?:took|taken|swallowed|ate|drank) (?:\w+ ){0,6}(?:pills?|tylenol|advil|meds|medication|bottle)",
     r"(?:is|are) (?:cutting|bleeding|overdosing) (?:\w+ )?right now", "overdosed",
     r"slit (?:her|his|their) wrists",
     r"se tomo (?:\w+ ){0,2}(?:pastillas|medicinas|el frasco)",
@@ -185,7 +215,7 @@ _AFFIRMED = Matcher({
     "suicide": AnyOf(SUICIDE, GOODBYE),
     "self_harm": SELF_HARM,
     "abuse": ABUSE,
-    "crisis": CRISIS,
+    "crisis": AnyOf(CRISIS, INTOXICATED),
     "worry": WORRY,
     "in_progress": IN_PROGRESS,
     "now": _NOW,
@@ -198,6 +228,8 @@ _FIXED = Matcher({
     "told_to_die": TOLD_TO_DIE,
     "suicide_negative": SUICIDE_NEGATIVE,
     "danger_now": DANGER_NOW,
+    "grooming_secret": GROOMING_SECRET,
+    "grooming_contact": GROOMING_CONTACT,
 }, negatable=False)
 
 _SIGNALS = {
@@ -205,14 +237,14 @@ _SIGNALS = {
     "crisis": "wellbeing.crisis", "in_progress": "wellbeing.attempt_in_progress",
     "plan_now": "wellbeing.plan_tonight", "danger_now": "wellbeing.danger_now",
     "eating": "wellbeing.eating_disorder", "neglect": "wellbeing.neglect",
-    "told_to_die": "wellbeing.told_to_self_harm",
+    "told_to_die": "wellbeing.told_to_self_harm", "grooming": "wellbeing.grooming",
 }
 # Every signal name this plugin can emit.
 SIGNALS = frozenset(_SIGNALS.values()) | {"immediate.welfare"}
 _OPENS = frozenset({
-    "suicide", "self_harm", "abuse", "crisis", "in_progress", "eating", "neglect", "told_to_die",
+    "suicide", "self_harm", "abuse", "crisis", "in_progress", "eating", "neglect", "told_to_die", "grooming",
 })
-_HIGH = frozenset({"suicide", "self_harm", "abuse", "in_progress", "told_to_die"})
+_HIGH = frozenset({"suicide", "self_harm", "abuse", "in_progress", "told_to_die", "grooming"})
 
 
 def _concepts(doc: Doc) -> set[str]:
@@ -229,7 +261,9 @@ def _concepts(doc: Doc) -> set[str]:
     # Tips are a sentence or two: a plan and "tonight" anywhere in one are one plan.
     if "suicide" in found and "now" in found:
         found.add("plan_now")
-    return found - {"suicide_negative", "now"}
+    if {"grooming_secret", "grooming_contact"} <= found:
+        found.add("grooming")
+    return found - {"suicide_negative", "now", "grooming_secret", "grooming_contact"}
 
 
 def _welfare(found: set[str]) -> bool:
@@ -238,7 +272,7 @@ def _welfare(found: set[str]) -> bool:
         "in_progress" in found
         or ("suicide" in found and "danger_now" in found)
         or ("plan_now" in found and "means" in found)
-        or "abuse" in found
+        or bool(found & {"abuse", "grooming"})
     )
 
 

@@ -201,7 +201,7 @@ def test_staff_work_a_threat_tip_with_the_reporter(app: Flask, db: Session, inst
             expect(msgs.nth(1).locator("p.message")).to_have_text(REPORTER_ANSWER)
 
             # (g) The audit log: verified on the page, and lists what was done.
-            audit_page = page.goto(base + "/console/audit")
+            audit_page = page.goto(base + "/console/audit?verify=1")
             assert audit_page is not None and audit_page.status == 200
             status_text = page.inner_text("#audit-status").strip()
             verified = VERIFIED.match(status_text)

@@ -356,3 +356,18 @@ def test_expired_console_form(app: Flask, client: FlaskClient, admin: Member) ->
 
 def test_token_helper_used(client: FlaskClient) -> None:
     assert token(client)  # the reporter form still carries its CSRF token with the console mounted
+
+
+def test_audit_page_verifies_on_request_and_shows_tampering(client: FlaskClient, admin: Member,
+                                                            db: Session) -> None:
+    login(client, admin)
+    client.get("/console/")
+    page = client.get("/console/audit").get_data(as_text=True)
+    assert "Verify the whole chain" in page and "view_list" in page
+    assert "Chain verified" in client.get("/console/audit?verify=1").get_data(as_text=True)
+    victim = db.scalars(select(AuditEntry).where(AuditEntry.action == "login")).first()
+    assert victim is not None
+    db.execute(update(AuditEntry).where(AuditEntry.id == victim.id).values(actor="someone.else@example.org"))
+    db.commit()
+    broken = client.get("/console/audit?verify=1").get_data(as_text=True)
+    assert f"BROKEN at entry {victim.id}" in broken

@@ -60,6 +60,12 @@ class AttendancePlugin:
         return [Workflow(key="attendance", title="Chronic absence", roles=("counselor", "school-admin"),
                          steps=(Step("contact_family", "Contact the family"),))]
 
+    received: list[tuple[str, tuple[str, ...]]] = []
+
+    @hookimpl
+    def tipline_tip_received(self, tip_id: str, triage: Triage, received_at: datetime) -> None:
+        self.received.append((tip_id, triage.workflows))
+
     @hookimpl
     def tipline_triage(self, tip: TipDraft) -> Vote | None:
         if re.search(r"\b(skipping|truant|absent)\b", tip.text, re.I):
@@ -84,6 +90,8 @@ def test_third_party_workflow(client: FlaskClient, db: Session) -> None:
     inbox_keys = set(db.scalars(select(Inbox.key)))
     assert {"BMS:attendance", "wf:attendance"} <= inbox_keys
     assert {"BMS:attendance", "wf:attendance"} <= set(tip.routing["inboxes"])
+    # Event hooks fire after the commit, with the id and triage but no text.
+    assert AttendancePlugin.received[-1] == (tip.id, ("attendance",))
 
 
 def test_triage_cli_contract() -> None:

@@ -4,6 +4,7 @@ bench/triage_eval.py prints, loaded from there so tests and bench measure the sa
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -30,7 +31,9 @@ def triage_manager() -> pluggy.PluginManager:
 def triage_eval() -> ModuleType:
     """bench/triage_eval.py, for its case loading and scoring."""
     spec = importlib.util.spec_from_file_location("triage_eval", ROOT / "bench" / "triage_eval.py")
-    assert spec is not None and spec.loader is not None
+    if spec is None or spec.loader is None:
+        raise ImportError("bench/triage_eval.py is missing")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up by name
     spec.loader.exec_module(module)
     return module

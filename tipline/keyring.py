@@ -72,13 +72,21 @@ def current_key(session: Session, inbox_key: str) -> InboxKey:
     return row
 
 
-def current_keys(session: Session, inbox_keys: list[str]) -> dict[str, InboxKey]:
-    """The newest live key of each named inbox, in one query."""
+@dataclass(frozen=True)
+class PublicKey:
+    id: int
+    version: int
+    public_key: bytes
+
+
+def current_keys(session: Session, inbox_keys: list[str]) -> dict[str, PublicKey]:
+    """The newest live public key of each named inbox, in one query."""
     rows = session.execute(
-        select(Inbox.key, InboxKey).join(InboxKey, InboxKey.inbox_id == Inbox.id)
+        select(Inbox.key, InboxKey.id, InboxKey.version, InboxKey.public_key)
+        .join(InboxKey, InboxKey.inbox_id == Inbox.id)
         .where(Inbox.key.in_(inbox_keys), InboxKey.retired_at.is_(None)).order_by(InboxKey.version)
     ).all()
-    return {name: key for name, key in rows}  # ascending versions: the newest wins
+    return {name: PublicKey(key_id, version, public) for name, key_id, version, public in rows}
 
 
 def _write_private(path: Path, private: bytes) -> None:

@@ -7,7 +7,7 @@ import json
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from flask import Response, abort, g, redirect, request, url_for
+from flask import Response, abort, current_app, g, redirect, request, url_for
 from sqlalchemy import Select, exists, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
@@ -214,14 +214,8 @@ def change_status(tip_id: str) -> Any:
     tip.updated_at = now
     session.commit()
     if new_status != old:
-        hooks.status_changed(g.pm if "pm" in g else _pm(), tip.id, old, new_status, g.staff.email)
+        hooks.status_changed(current_app.extensions["tipline.pm"], tip.id, old, new_status, g.staff.email)
     return _back(tip.id)
-
-
-def _pm() -> Any:
-    from flask import current_app
-
-    return current_app.extensions["tipline.pm"]
 
 
 @bp.post("/tips/<tip_id>/assign")
