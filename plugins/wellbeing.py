@@ -21,7 +21,7 @@ from plugins._text import (
     words,
 )
 from tipline.hookspecs import hookimpl
-from tipline.types import RecordField, Step, TipDraft, Vote, Workflow
+from tipline.types import RecordField, Reminder, Step, TipDraft, Vote, Workflow
 
 KEY = "wellbeing"
 
@@ -37,6 +37,12 @@ WORKFLOW = Workflow(
     description="Self-harm, suicide risk, abuse or neglect, or a student in crisis: a counselor responds, "
     "police make a welfare check when a life is at risk now, and the mandated report is made.",
     roles=("school-admin", "counselor"),
+    reminders=tuple(
+        Reminder("Mandated report: suspected abuse or neglect must be reported to child protective services "
+                 "by you, the staff member who learned of it, within the time the law sets. Telling a "
+                 "colleague or the police does not make the report for you.", signal)
+        for signal in ("wellbeing.abuse", "wellbeing.neglect")
+    ),
     steps=(
         Step(
             "counselor_response",

@@ -371,3 +371,16 @@ def test_audit_page_verifies_on_request_and_shows_tampering(client: FlaskClient,
     db.commit()
     broken = client.get("/console/audit?verify=1").get_data(as_text=True)
     assert f"BROKEN at entry {victim.id}" in broken
+
+
+def test_abuse_tip_reminds_of_the_mandated_report(app: Flask, client: FlaskClient, admin: Member,
+                                                  db: Session) -> None:
+    reporter = app.test_client()
+    submit(reporter, message="my friend has bruises and says her stepdad hits her when he drinks", school="BMS")
+    submit(reporter, message=BULLY_SHS, school="SHS")
+    login(client, admin)
+    abuse = tip_id(db, "wellbeing")
+    page = client.get(f"/console/tips/{abuse}").get_data(as_text=True)
+    assert page.count("Mandated report:") == 1 and "child protective services" in page
+    other = client.get(f"/console/tips/{tip_id(db, 'cyberbullying')}").get_data(as_text=True)
+    assert "Mandated report:" not in other

@@ -136,7 +136,7 @@ def _options(wf: Workflow, step_key: str, rec: RecordField) -> tuple[str, ...]:
 
 def _reminders(tip: Tip, defs: list[Workflow]) -> list[str]:
     signals = set(tip.signals)
-    return [r.text for wf in defs for r in wf.reminders if not r.signal or r.signal in signals]
+    return list(dict.fromkeys(r.text for wf in defs for r in wf.reminders if not r.signal or r.signal in signals))
 
 
 @bp.get("/tips/<tip_id>")
