@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from tipline.config import ENDPOINT, District
@@ -24,13 +25,13 @@ def endpoint(district: District, name: str) -> tuple[str, str]:
 
 
 def enqueue_for_tip(session: Session, district: District, tip_id: str, school: str | None,
-                    triage: Triage, actions: list[RouteAction], now: datetime) -> list[Delivery]:
+                    triage: Triage, actions: list[RouteAction], now: datetime) -> int:
     """One delivery per notification address and per forward. Staff notifications say a tip
-    arrived and where to look; they carry no tip content."""
-    rows: list[Delivery] = []
+    arrived and where to look; they carry no tip content. Returns how many were queued."""
+    rows: list[dict[str, object]] = []
     for action in actions:
         if action.kind == "notify":
-            rows.append(Delivery(
+            rows.append(dict(
                 tip_id=tip_id, channel="smtp", destination=action.target, purpose=action.purpose or "notify",
                 reason=action.reason,
                 subject=f"Tipline: new {triage.priority} tip for {school or 'the district'}",
@@ -41,7 +42,7 @@ def enqueue_for_tip(session: Session, district: District, tip_id: str, school: s
             ))
         elif action.kind == "forward":
             channel, destination = endpoint(district, action.target)
-            rows.append(Delivery(
+            rows.append(dict(
                 tip_id=tip_id, channel=channel, destination=destination, purpose=action.purpose or "police",
                 reason=action.reason, subject=f"Tipline {action.target}: tip for {school or 'the district'}",
                 body={"tip": tip_id, "endpoint": action.target},
@@ -50,5 +51,6 @@ def enqueue_for_tip(session: Session, district: District, tip_id: str, school: s
             ))
         else:
             raise ValueError(f"unknown route action kind {action.kind!r}")
-    session.add_all(rows)
-    return rows
+    if rows:
+        session.execute(insert(Delivery), rows)
+    return len(rows)

@@ -152,10 +152,6 @@ def submit() -> tuple[str, int]:
     nonce = _nonce()
     report = intake.Report(message=message, category=category, school=None if school == OUTSIDE else school,
                            contact=contact.strip(), files=files)
-    already = intake.find_duplicate(session, pepper, nonce, report) if nonce else None
-    if already:
-        # A reload or a second tap: the tip is stored once and the same code shown again.
-        return render_template("reporter/receipt.html", code=already, **_page_context()), 200
     try:
         received = intake.receive(session, current_app.extensions["tipline.pm"], settings().district, pepper,
                                   report, db.utcnow(), nonce=nonce)
@@ -163,7 +159,9 @@ def submit() -> tuple[str, int]:
     except Exception as exc:  # noqa: BLE001 - any failure must keep the reporter's words on screen
         session.rollback()
         already = intake.find_duplicate(session, pepper, nonce, report) if nonce else None
-        if already:  # the same submission won a race with this one
+        if already:
+            # A reload or a second tap: the dedupe id's unique constraint refused the second
+            # copy, and the reporter sees the same code again.
             return render_template("reporter/receipt.html", code=already, **_page_context()), 200
         # The exception's type only: its message could quote what was submitted.
         log.error("storing a tip failed (%s); nothing was kept", type(exc).__name__)
