@@ -258,6 +258,9 @@ def test_deactivation_rotates_keys(app: Flask, client: FlaskClient, admin: Membe
     assert login(c, leaver) == 401
     submit(app.test_client(), message=BULLY_SHS, school="SHS")
     tid = tip_id(db, "cyberbullying")
+    # New tips are sealed to the new version at once, not to the key the leaver held.
+    new_key = keyring.current_key(db, "SHS:cyberbullying")
+    assert new_key.id in set(db.scalars(select(TipKey.inbox_key_id).where(TipKey.tip_id == tid)))
     s = app.test_client()
     login(s, stayer)
     assert s.get(f"/console/tips/{tid}").status_code == 200

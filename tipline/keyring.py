@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,14 +80,36 @@ class PublicKey:
     public_key: bytes
 
 
+_cache_lock = threading.Lock()
+_cache: dict[str, tuple[tuple[object, ...], dict[str, PublicKey]]] = {}
+
+
 def current_keys(session: Session, inbox_keys: list[str]) -> dict[str, PublicKey]:
-    """The newest live public key of each named inbox, in one query."""
-    rows = session.execute(
-        select(Inbox.key, InboxKey.id, InboxKey.version, InboxKey.public_key)
-        .join(InboxKey, InboxKey.inbox_id == Inbox.id)
-        .where(Inbox.key.in_(inbox_keys), InboxKey.retired_at.is_(None)).order_by(InboxKey.version)
-    ).all()
-    return {name: PublicKey(key_id, version, public) for name, key_id, version, public in rows}
+    """The newest live public key of each named inbox.
+
+    Every submission needs these, so they are kept per process and database, and re-read
+    whenever a key was added or retired anywhere: both change this cheap generation check,
+    so a rotation is seen by every process at its next tip.
+    """
+    # The newest key's bytes too: a database restored or reset reuses ids, never keys.
+    generation = tuple(session.connection().exec_driver_sql(
+        "SELECT (SELECT max(id) FROM inbox_key), (SELECT count(retired_at) FROM inbox_key), "
+        "(SELECT public_key FROM inbox_key ORDER BY id DESC LIMIT 1)").one())
+    cache_key = str(session.connection().engine.url)
+    with _cache_lock:
+        cached = _cache.get(cache_key)
+    if cached is None or cached[0] != generation:
+        rows = session.execute(
+            select(Inbox.key, InboxKey.id, InboxKey.version, InboxKey.public_key)
+            .join(InboxKey, InboxKey.inbox_id == Inbox.id)
+            .where(InboxKey.retired_at.is_(None)).order_by(InboxKey.version)
+        ).all()
+        # Ascending versions: the newest of each inbox wins.
+        fresh = {name: PublicKey(key_id, version, bytes(public)) for name, key_id, version, public in rows}
+        with _cache_lock:
+            _cache[cache_key] = (generation, fresh)
+        cached = (generation, fresh)
+    return {name: cached[1][name] for name in inbox_keys if name in cached[1]}
 
 
 def _write_private(path: Path, private: bytes) -> None:
