@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -76,17 +77,23 @@ _sqlite_writer = threading.Lock()
 
 @contextmanager
 def writing(session: Session) -> Iterator[None]:
-    """Serialise this process's SQLite write transactions.
+    """Serialise SQLite write transactions across this server's threads and processes.
 
-    SQLite allows one writer; a thread that finds the lock taken sleeps in growing steps
-    (1, 2, 5, 10 ms ...), which under a burst of submissions costs more than waiting in line.
-    PostgreSQL takes row locks and needs no such line.
+    SQLite allows one writer; one that finds the database locked sleeps in growing steps
+    (1, 2, 5, 10 ms ...), so a burst of submissions spends more time asleep than writing.
+    Waiting on a thread lock and an flock instead wakes the next writer the moment the last
+    one commits. PostgreSQL takes row locks and needs no such line.
     """
-    if session.get_bind().dialect.name != "sqlite":
+    engine = session.get_bind()
+    if engine.dialect.name != "sqlite" or not isinstance(engine, Engine) or not engine.url.database:
         yield
         return
-    with _sqlite_writer:
-        yield
+    with _sqlite_writer, open(engine.url.database + ".write-lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def init_app(app: Flask, url: str) -> None:
