@@ -69,11 +69,17 @@ TIME = words(
     "before school", "at (?:lunch|recess|dismissal|the game|the dance|the assembly|the pep rally)",
     "during (?:lunch|recess|class|the assembly|the game|the pep rally|school)",
     r"(?:1st|2nd|3rd|4th|5th|6th|7th|8th|first|second|third|fourth|fifth|sixth|seventh|last) period",
+    "passing period", r"(?:at|during|before|after) (?:the )?(?:dance|prom|graduation|homecoming|rally|pep rally"
+    r"|assembly|game|practice|lunch|recess|dismissal|pickup)", "end of the day", "this (?:friday|monday)",
+    "la proxima semana", r"en la (?:tarde|manana)", r"(?:en|durante) (?:el|la) (?:asamblea|partido|baile)",
     "right now", "now", "soon", r"\d{1,2}(?::\d\d)? ?(?:am|pm)", "noon", "midnight", "hoy", "esta noche",
     "manana", "ahorita", "ahora", "lunes", "martes", "miercoles", "jueves", "viernes",
     r"despues de (?:clases?|la escuela)", "a la salida", "en el (?:recreo|almuerzo)", "esta semana",
     # Dates: "on 5/12" (the slash is a space by now), "on the 12th", "may 12".
     r"on (?:the )?\d{1,2}(?: \d{1,2}|st|nd|rd|th)?",
+    # A bare date, "12/5": not a score or a rating ("from 1 10").
+    r"(?<!\bfrom )(?<!\brate )(?<!\brating )(?<!\bscored )\d{1,2} \d{1,2}"
+    r"(?! ?(?:am|pm|min|mins|minutes|hours|years|yo|views)\b)",
     r"(?:jan|feb|march|april|may|june|july|aug|sept|oct|nov|dec)\w* \d{1,2}(?:st|nd|rd|th)?",
 )
 PLACE = words(
@@ -81,26 +87,30 @@ PLACE = words(
     "auditorium", "hall(?:way)?s?", "bathrooms?", "restrooms?", "locker ?rooms?", "lockers?", "parking lot",
     "bus(?:es)?", "field", "stadium", "front office", "playground", "courtyard", "stairwell", "stalls?",
     "escuela", "colegio", "prepa", "secundaria", "salon", "clase", "biblioteca", "gimnasio", "pasillo",
-    "banos?", "patio", "autobus", "camion",
+    "banos?", "patio", "autobus", "camion", r"portables?", "bus stop", "quad", "commons", "student lot",
+    "casilleros?", "estacionamiento",
 )
 GUN = words(
     "guns?", "handguns?", "pistols?", "revolvers?", "rifles?", "shotguns?", r"ar ?15s?", r"ak ?47s?", "ak",
     "glocks?", r"9 ?mm", "firearms?", "blick(?:y|ies)?", "dracos?", "choppas?", "toolies?", "strap",
     r"(?:his|her|my|a|the|brothers?|dads?|uncles?|cousins?) (?:\w+ )?piece",
     r"(?:his|her|my|an|the|brothers?|dads?|uncles?|cousins?) ar", "pistolas?", "armas?",
-    "escopetas?", "fuscas?", "cuetes?",
+    "escopetas?", "fuscas?", "cuetes?", "uzis?", r"tec ?9s?", r"mac ?1[01]s?", "deagles?", r"bb guns?",
+    r"pellet guns?",
 )
 BLADE = words(
     "knife", "knives", "blades?", "switchblades?", "pocket ?knife", "machetes?", "box ?cutters?", "daggers?",
-    "swords?", "katanas?", "brass knuckles", "tasers?", "cuchillos?", "navajas?", "cuchillas?",
+    "swords?", "katanas?", "brass knuckles", "tasers?", "cuchillos?", "navajas?", "cuchillas?", "shanks?",
+    "shivs?", "nunchucks?", "fileros?", "punal(?:es)?",
 )
 AMMO = words(
     "bullets?", "ammo", "ammunition", r"(?:loaded|loading|extended|full) (?:mags?|magazines?|clips?)",
-    "rounds of", "balas?", r"municion(?:es)?", "cartuchos?",
+    "rounds of", r"\d+ rounds", "hundreds of rounds", r"box(?:es)? of rounds", "shotgun shells", "shells", "balas?",
+    r"municion(?:es)?", "cartuchos?", "casquillos?", "tiros",
 )
 EXPLOSIVE = words(
     "bombs?", r"pipe ?bombs?", "explosives?", "ied", "grenades?", "dynamite", "tnt", "molotovs?", "bombas?",
-    "explosivos?", "granadas?",
+    "explosivos?", "granadas?", "napalm", "thermite", r"pressure cookers?", "c4", r"detonators?",
 )
 WEAPON = "(?:" + "|".join((GUN, BLADE, AMMO, EXPLOSIVE)) + ")"
 ONLINE = words(
@@ -120,7 +130,8 @@ HATE_SYMBOL = words(
 SUICIDE = (
     r"(?:\b(?:kill(?:ing)?|hang(?:ing)?|shoot(?:ing)?) (?:myself|himself|herself|themselves|themself)\b|"
     + words(
-        "suicid(?:e|al)", r"end(?:ing)? (?:it all|it|my life|his life|her life|their life|everything)",
+        "suicid(?:e|al|ar|arse|arme|io|o)",
+        r"end(?:ing)? (?:it all|it|my life|his life|her life|their life|everything)",
         r"(?:want|wants|wanted|wanting) to (?:die|disappear|be dead|not exist|be gone|go to sleep forever)",
         "better off dead", r"better off without (?:me|him|her|them)", "no reason to live",
         "nothing to live for", r"take (?:my|his|her|their) (?:own )?life",
@@ -135,12 +146,18 @@ SUICIDE = (
         r"(?:take|taking|takes|swallow\w*|tomar(?:se)?|tomarme) (?:all|todas|toda|a bunch of|the whole|every)"
         r"(?: of)? (?:the |las |his |her |my |sus |mis )?(?:pills|pastillas|bottle|frasco|meds|medicinas)",
         "no point (?:in )?(?:living|anymore|to anything)",
+        # Asking about the means: "how many pills it takes to die".
+        r"how (?:many|much) (?:\w+ ){0,3}(?:to|it takes to|would it take to|does it take to|until you)"
+        r" (?:die|kill (?:yourself|myself|himself|herself)|overdose|od)",
+        r"(?:how|easiest way|best way|painless way|painless ways) to (?:kill (?:myself|yourself)|die|overdose)",
+        r"cuant[oa]s (?:\w+ ){0,2}(?:para|se necesitan para) morir",
         r"(?:nobody|no one) would (?:care|notice|miss (?:me|her|him)) if (?:i|she|he)"
         r" (?:disappeared|died|was gone"
         r"|were gone|was dead|killed)",
         r"giving (?:away )?(?:his|her|their|my|all) (?:\w+ )?(?:stuff|things)",
         # Spanish.
-        r"(?:se|me|te) quiere(?:s)? (?:matar|morir)", r"quier(?:e|o|en)? morir(?:se|me)?", "matarse",
+        r"(?:se|me|te) quiere(?:s)? (?:matar|morir)", r"quier(?:e|o|en) desaparecer", "desaparecer para siempre",
+        r"wish(?:es)? (?:she|he|i|they) could (?:just )?disappear", r"quier(?:e|o|en)? morir(?:se|me)?", "matarse",
         "suicidarse", r"quitar(?:se|me)? la vida", r"acabar con (?:todo|su vida|mi vida)", "colgarse",
         r"tirarse (?:del|de un|de la) (?:puente|edificio|techo)", "carta de despedida",
         "se despidio de todos",
@@ -156,7 +173,8 @@ SUICIDE_NEGATIVE = words(
     r"not be (?:here|around|alive) (?:tomorrow|anymore|much longer)",
     r"(?:will|would) not be (?:here|around)",
     r"(?:do|does|can) not see the point(?: anymore| in (?:living|anything))?",
-    r"can not (?:do this|go on|take (?:it|this)) anymore",
+    r"can not (?:do (?:this|it)|go on|take (?:it|this)) anymore",
+    r"wish(?:es)? (?:i|he|she|they) (?:was|were|had) never (?:been )?born",
     r"(?:ya no|no) (?:quiere|quiero|quieres) (?:vivir|estar aqui|seguir|despertar)",
     r"no (?:quiere|quiero) estar viv[oa]", r"no (?:aguanta|aguanto|aguantas)(?: \w+)? mas",
     r"(?:ya no|no) (?:puede|puedo) mas",
@@ -355,7 +373,8 @@ _GUARD_TABLE: tuple[tuple[str, str], ...] = (
      r" (?:literally )?(?:kill|murder) me\b"),
     # Killing over trivia: "she'll kill me if I eat her fries". Never "if I tell".
     ("kill murder",
-     r"\b(?:kill|murder) (?:me|you|him|her|us) if (?:i|you|he|she|we) (?:\w+ ){0,2}?(?:spoil\w*|eat\w*|ate"
+     r"\b(?:kill|murder) (?:me|you|him|her|us|them|my \w+|his \w+|her \w+) if (?:i|you|he|she|we|they)"
+     r" (?:\w+ ){0,2}?(?:spoil\w*|eat\w*|ate|touch\w*|use\w*|take\w*|took|steal\w*|stole"
      r"|borrow\w*|wear\w*|wore|forget\w*|forgot|lose|lost|miss\w*|skip\w*|finish\w*|beat|drop\w*|break|broke"
      r"|scratch\w*|mess\w* up (?:my|his|her) (?:hair|shoes|car))\b"),
     # Sports and games: "murder them in the championship", "we'll destroy westfield at homecoming".
@@ -366,7 +385,13 @@ _GUARD_TABLE: tuple[tuple[str, str], ...] = (
      r" (?:\w+ )?(?:in|at|on|during|this|next|on the|in the|at the) (?:the )?(?:\w+ )?" + _SPORT
      + r"|\b(?:we|we are|we will|were|our \w+|the team|us) (?:are |will |would )?(?:going to |about to )?"
      r"(?:absolutely |totally )?" + _BEAT + r"\b(?: \w+){1,3} (?:at|in|on|during|this|next)\b(?: \w+){0,3}? "
-     + _SPORT),
+     + _SPORT + r"|\b" + _BEAT + r" (?:the other (?:team|side|squad)|(?:our|their) rivals?|the opponents?)\b"),
+    # A threat to the reporter over a trifle, marked as a joke in the same sentence: "she'd stab
+    # me if i told her crush lol, obviously joking". Never a joke marker alone ("tmrw lol").
+    ("kill stab shoot murder punch slap end",
+     r"\b(?:kill|stab|shoot|murder|punch|slap|end) (?:me|you|us) if (?:i|you|we) [^.!?;]{0,60}?"
+     r"(?:just kidding|just playing|\b(?:obviously|clearly|only|totally|was|were|just) (?:joking|kidding"
+     r"|playing)\b)"),
     ("shoot shot shooting kill killed killing kills snipe sniped sniping",
      r"\b(?:shoot|shot|shooting|kill|killed|killing|kills|snipe|sniped|sniping)\b(?: \S+){0,6}"
      r" (?:in|on|playing)"
@@ -406,7 +431,7 @@ _GUARD_TABLE: tuple[tuple[str, str], ...] = (
      r"|\bblew up (?:on|online)\b|\bblow(?:ing)? up balloons\b"),
     # Weapons that are not weapons.
     ("gun guns bullet knife knives weapon weapons sword swords rifle rifles",
-     r"\b(?:nerf|glue|water|squirt|finger|staple|heat|spray|toy|bb|fake|prop|plastic|airsoft|cardboard|cap"
+     r"\b(?:nerf|glue|water|squirt|finger|staple|heat|spray|toy|fake|prop|plastic|cardboard|cap"
      r"|paintball|foam) (?:guns?|knife|knives|swords?|weapons?|rifles?)\b"
      r"|\b(?:gun|knife|sword|weapon) props?\b"
      r"|\bgun show\b|\bjump(?:ed)? the gun\b|\bstick(?:ing)? to (?:my|your|his|her) guns\b|\btop gun\b"
@@ -475,6 +500,14 @@ _REPORTING = frozenset({
 # "no se si..." is "I don't know whether", not a negation of what follows.
 _NO_SE = frozenset({"si", "que", "como", "donde", "quien", "cuando", "nada", "what", "if"})
 _SCOPE_MAX = 8
+# A question asked about someone is not a report of what they did: "i asked him if he'd ever
+# bring a knife", "asking if she has a bomb in her bag". Only a question about what someone
+# would do or has, so "asked me if i wanted to see the gun he brought" still counts.
+_ASKING = frozenset({"ask", "asks", "asked", "asking", "wonder", "wondered", "wondering", "pregunto",
+                     "preguntaron", "preguntando"})
+_WHETHER = frozenset({"if", "whether", "si"})
+_HYPOTHETICAL = frozenset({"would", "will", "ever", "could", "might", "has", "had", "have", "is", "was",
+                           "tiene", "trae", "va", "iba"})
 
 
 def _neutralised(tokens: Sequence[str], cue: int) -> bool:
@@ -500,10 +533,24 @@ def _scope_end(tokens: Sequence[str], cue: int) -> int:
     return j
 
 
+def _question(tokens: Sequence[str], i: int) -> bool:
+    """True when ``tokens[i]`` opens a yes-or-no question about what someone would do or has."""
+    return (
+        tokens[i] in _WHETHER
+        and any(t in _ASKING for t in tokens[max(0, i - 3):i])
+        and any(t in _HYPOTHETICAL for t in tokens[i + 1:i + 3])
+    )
+
+
 def _negations(tokens: Sequence[str], starts: Sequence[int]) -> tuple[tuple[Span, ...], tuple[int, ...]]:
     scopes: list[Span] = []
     cues: list[int] = []
     for i, tok in enumerate(tokens):
+        if tok in _WHETHER and _question(tokens, i):
+            end = _scope_end(tokens, i)
+            if end > i + 1:
+                scopes.append((starts[i + 1], starts[end - 1] + len(tokens[end - 1])))
+            continue
         if tok not in _CUES or _neutralised(tokens, i):
             continue
         cues.append(starts[i])
@@ -888,25 +935,34 @@ def overlaps(span: Span, others: Iterable[Span]) -> bool:
 # --------------------------------------------------------------------------------------
 # Shared rules built from the vocabulary above (they need the rule classes).
 
+_NOT_OWN_PLAN = "".join(f"(?<!\\b{w} )" for w in (
+    "to", "going", "want", "wants", "wanted", "plan", "plans", "planning", "about", "is", "will", "would",
+    "might", "could", "gonna", "trying", "tried", "threatened", "threatening",
+))
 TOLD_TO_DIE = AnyOf(
     Near(words(r"tell(?:s|ing)?", "told", r"say(?:s|ing)?", "said", r"send(?:s|ing)?", "sent",
                r"text(?:s|ed|ing)?", r"messag(?:e|es|ed|ing)", r"dm(?:s|ed|d)?", r"comment(?:s|ed|ing)?",
                r"post(?:s|ed|ing)?", "flood(?:s|ed|ing)?", "spam(?:s|med|ming)?"),
-         words(r"kill (?:himself|herself|yourself|themselves)", "go die",
+         # "telling him to go kill himself", never "said she is going to kill herself".
+         words(*(_NOT_OWN_PLAN + lead + r"kill (?:himself|herself|yourself|themselves)"
+                 for lead in ("to go ", "to ", "go ", "")), "to go die", "go die",
                r"no one would miss (?:you|him|her)", "nobody would miss (?:you|him|her)"),
          6, ordered=True),
     words("kill yourself", "matate", "muerete", r"que se (?:mate|muera)", "no one would miss you"),
 )
 # "I'll post your photos unless...", "if you don't send more he'll send these to everyone".
 SEXTORTION = AnyOf(
-    Near(words(*_SHARE_VERB, r"upload(?:s|ed|ing)?", r"out (?:him|her)",
+    Near(words(*_SHARE_VERB, r"upload(?:s|ed|ing)?", r"out (?:him|her)", r"make (?:\w+ ){1,3}public",
                r"tell (?:everyone|everybody|people|the whole school|his parents|her parents)"),
          words("unless", r"if (?:she|he|you|i|they) (?:do|does|did|will|would) not",
-               r"if (?:she|he|you|i|they) (?:refuses?|stops?)"),
+               r"if (?:she|he|you|i|they) (?:refuses?|stops?|blocks?|tells?|reports?|ignores?|leaves?|breaks? up)"),
          8, ordered=True),
     Near(words(r"if (?:she|he|you|i|they) (?:do|does|did|will|would) not (?:send|give|pay|meet|do|come|go)"),
          words(*_SHARE_VERB), 10, ordered=True),
     words("sextort(?:ion|ing|ed)?", r"blackmail(?:s|ed|ing)? (?:her|him|me|my \w+) (?:with|over)"),
+    # Blackmail or extortion over images: "being blackmailed by someone online with her pics".
+    Near(words(r"blackmail\w*", r"extort\w*", r"chantaj\w+"),
+         words(r"nudes?", r"pics?", r"photos?", r"pictures?", r"videos?", r"images?", r"snaps?", r"fotos?"), 8),
     # "he'll send her nudes to the whole school if she breaks up with him".
     Near(Near(words("will", "would", "going to", r"threaten(?:s|ed|ing)? to"), words(*_SHARE_VERB), 1,
               ordered=True),

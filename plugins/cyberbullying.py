@@ -94,6 +94,7 @@ FAKE_ACCOUNT = words(
     r"hack(?:s|ed|ing)? (?:into )?(?:his|her|my|their|\w+) (?:\w+ )?(?:accounts?|snap\w*|instagram|phone"
     r"|email|tiktok|fortnite|discord|chromebook|google)",
     r"logged (?:in|into|onto) (?:another|someone|his|her|my|their)",
+    r"st(?:ole|eal|eals|ealing) (?:his|her|their|my)(?: \w+)? (?:login|password|account)",
     r"(?:using|used|uses) (?:his|her|their|my) (?:account|password|login)", r"in (?:his|her|their|my) name",
     r"(?:made|making|makes|created|creating|started|starting) (?:an? |another |new )?(?:anonymous )?"
     r"(?:accounts?|pages?|profiles?|finstas?|instagram pages?|tiktok accounts?)"
@@ -126,7 +127,10 @@ HARASS = words(
     r"molest\w*", r"que se vaya", r"todos (?:te|la|lo) odian", r"nadie (?:te|la|lo) quiere", r"doxx\w*",
     r"snitch\w*", r"stalk\w*", r"go die", "worthless", "disgusting", r"tagg(?:ed|ing)",
     r"without (?:her|him|them) just to", "kill yourself", "no one would miss",
-    r"rate (?:her|him|them|us|me)", r"1 ?10", r"should (?:die|kill)", r"calling (?:him|her|them|me) (?:a|an)",
+    r"rate (?:her|him|them|us|me)", r"1 ?10", r"should (?:die|kill)",
+    r"call(?:s|ed|ing)? (?:him|her|them|me|my \w+|(?:the|that|this) (?:\w+ ){1,3}?(?:kid|boy|girl|guy|student))"
+    r" (?:a|an|names)\b", r"monkeys?", r"apes?", r"imitat\w+", r"mimic\w*", r"copy(?:ing)? (?:how|the way)",
+    r"(?:moo|oink)(?:s|ed|ing)?",
     r"n[i1*]gg\w*", r"f[a*]gg?(?:ot)?s?", r"r[e*]t[a*]rd\w*", "dykes?", r"tr[a*]nn(?:y|ies)",
 )
 _REPEAT = words(
@@ -138,18 +142,32 @@ _MENACE = words(
     r"(?:beat|hurt|kill|fight|jump|get) (?:her|him|you)", r"threat\w*", "i know where you live",
     "you are dead",
 )
+# Someone photographed without clothes: "with no shirt", "sin ropa".
+_UNDRESSED = ("shirtless", r"with no (?:shirt|top|clothes|bra)", r"no (?:shirt|top|clothes|bra) on",
+              r"without (?:a |her |his |any )?(?:shirt|top|clothes)", r"sin (?:ropa|camisa|blusa)",
+              r"encuerad[oa]s?")
 SEXUAL_IMAGES = Near(
     words(r"nudes?", "naked", "explicit", "sexual",
           r"inappropriate (?:pics?|photos?|pictures?|videos?|images?)",
           r"(?:dick|porn\w*|nsfw|sexual|explicit) (?:pics?|photos?|pictures?|images?|videos?|snaps?)",
           r"(?:asking|asked|asks|pressur\w+|begging) (?:\w+ ){0,2}(?:for|to send) (?:nudes|pics|naked)",
-          "intimate", "nsfw", r"desnud[oa]s?", r"intim[oa]s?", "topless", r"sexts?", "changing",
+          "intimate", "nsfw", r"desnud[oa]s?", r"intim[oa]s?", "topless", r"sexts?", "changing", *_UNDRESSED,
           r"undress\w*", r"in (?:his|her|their) underwear", "upskirt", r"in the shower"),
     words(r"shar(?:e|es|ed|ing)", r"post(?:s|ed|ing)?", r"sen(?:d|ds|t|ding)", r"spread(?:s|ing)?",
           r"forward(?:s|ed|ing)?", r"airdrop(?:s|ped|ping)?", "going around", r"leak(?:s|ed|ing)?",
           r"circulat\w+", "pasando", r"compart\w+", r"mand(?:o|aron|ando)", r"subi(?:o|eron)",
-          r"pass(?:ed|ing) around", r"show(?:s|ed|ing)", r"ask(?:s|ed|ing)", r"pressur\w+"),
+          r"pass(?:ed|ing) around", r"show(?:s|ed|ing)", r"ask(?:s|ed|ing)", r"pressur\w+",
+          r"pas(?:o|aron|ando)", "got", r"receiv(?:e|es|ed|ing)", r"(?:has|have|had) (?:it|them|the (?:pic|video))",
+          r"(?:everyone|everybody|the whole \w+) (?:has|saw|seen)", r"recibi(?:o|eron)", r"(?:lo|la|las|los) tienen"),
     14,
+)
+# An image of someone undressed is a sexual image whatever is said about how it moves.
+_NUDE_IMAGE = Near(
+    words(r"pics?", r"photos?", r"pictures?", r"snaps?", r"videos?", r"images?", r"fotos?", r"selfies?",
+          r"screenshots?"),
+    words(r"nudes?", "naked", "topless", r"desnud[oa]s?", r"in (?:his|her|their) underwear", "upskirt",
+          *_UNDRESSED),
+    6,
 )
 FIGHT_VIDEO = Near(
     words(r"post(?:s|ed|ing)?", r"shar(?:e|es|ed|ing)", r"upload(?:s|ed|ing)?", r"spread(?:s|ing)?",
@@ -193,7 +211,7 @@ _FIXED = Matcher({
     "repeated_threats": Near(_REPEAT, Near(ONLINE, _MENACE, 10), 10),
     "online_threats": ONLINE_THREATS,
     "told_to_die": TOLD_TO_DIE,
-    "sexual_images": SEXUAL_IMAGES,
+    "sexual_images": AnyOf(SEXUAL_IMAGES, _NUDE_IMAGE),
     "sextortion": SEXTORTION,
     "fight_video": FIGHT_VIDEO,
     "exclusion": EXCLUSION,

@@ -108,8 +108,10 @@ GROUPS = {
         r"asians?", "chinese", "japanese", r"koreans?", r"filipin[oa]s?", "vietnamese", r"latin[oaxe]s?",
         r"hispanics?", r"puerto ricans?", "arabs?", "middle eastern", "native americans?", "indigenous",
         r"races?", r"racial(?:ly)?", r"skin colou?r", "skin tone", r"colou?r of (?:his|her|their) skin",
-        r"ethnic(?:ity)?", r"moren[oa]s?", r"priet[oa]s?", r"negr[oa]s?", "raza", r"por (?:su )?color",
-        "etnia",
+        r"ethnic(?:ity)?", r"afros?", r"braids", r"locs", r"dread ?locks?", r"cornrows", "natural hair",
+        r"durags?", r"moren[oa]s?", r"priet[oa]s?", r"negr[oa]s?", "raza", r"por (?:su )?color",
+        "etnia", r"colou?r de (?:su |mi |la )?piel", r"indi[oa]s?", r"(?:slant|slanted|chinky) eyes",
+        r"pull(?:s|ed|ing)? (?:their|his|her) eyes", "ching chong",
     ),
     "national_origin": words(
         r"illegals?", r"ilegal(?:es)?", r"immigrants?", r"inmigrantes?", r"refugees?", r"mexican[oa]?s?",
@@ -124,6 +126,7 @@ GROUPS = {
     ),
     "language": words(
         r"speak(?:s|ing)? (?:spanish|english|arabic|chinese|another language)", "accents?",
+        r"translat\w+", r"interpret(?:ers?|ing|ation)", r"traduc\w+", r"interpretes?",
         r"english learners?", "esl", r"(?:no|poor|broken|bad) english",
         r"habla(?:n|r)? (?:bien )?(?:espanol|ingles)", "idioma",
     ),
@@ -148,10 +151,13 @@ GROUPS = {
     "socioeconomic": words(
         r"(?:is|are|being) poor", "poor " + _PEOPLE, "poverty", "free lunch", "free and reduced", "section 8",
         "food stamps", "trailer park", "homeless", r"cheap (?:clothes|shoes)", "thrift store",
-        "can not afford", r"pobres?", r"no tienen? dinero",
+        "can not afford", r"pobres?", r"no tienen? dinero", r"(?:almuerzo|lonche|comida) gratis",
+        "muerto de hambre", "welfare", r"(?:could|can|did) not pay", r"fee waivers?", r"waivers?",
+        r"no (?:podemos|pudimos|puede|pueden) pagar",
     ),
     "body_type": words(
         r"fat(?:ty|so)?", "obese", "overweight", r"whales?", r"pigs?", r"gord[oa]s?", r"gordit[oa]s?",
+        r"(?:her|his|their) (?:weight|size)", r"moo(?:s|ed|ing)?", r"oink\w*",
         r"cerd[oa]s?", r"ballenas?",
     ),
 }
@@ -167,7 +173,16 @@ ACT = words(
     r"(?:knock|pull|rip|tear|tore|yank|grab)\w* (?:\w+ )?off", r"exclud(?:e|es|ed|ing)", "left out",
     r"(?:will|would|does|do|did) not let", "not allowed", r"refus(?:e|es|ed|ing)", "denied",
     r"can not (?:join|play|try out|sit|come|be|go|use|wear|keep up|participate|get)", r"never gets?",
-    r"(?:does|do) not get", r"(?:does|did) not provide", r"(?:has|have) to miss", "blocked", "broken",
+    r"(?:does|do) not get", r"(?:does|do|did|will) not (?:provide|send|give|offer|have)",
+    r"(?:keeps?|kept|keep on) (?:saying|calling|asking)",
+    r"only (?:starts|picks|calls on|lets|plays|chooses|helps|gives|praises)", r"favou?r(?:s|ed|ing|ites)",
+    r"treat(?:s|ed|ing)? (?:\w+ )?(?:differently|worse|unfairly)", r"unfair(?:ly)?",
+    r"(?:teacher|coach|principal|staff|counselor|sub|director) (?:told|tells|sent|sends)",
+    r"(?:put|puts|sent|kept|keeps|seated|made to sit) (?:\w+ ){0,2}"
+    r"(?:in the back|away from|in another room|alone)",
+    r"separat\w+",
+    r"say(?:s|ing)? (?:that )?(?:she|he|they|all|the|those) (?:\w+ ){0,4}?(?:is|are) (?:a|an|all|just)\b",
+    r"(?:has|have) to miss", "blocked", "broken",
     "out of order", r"no (?:ramp|elevator|interpreter|translator|braille|captions)", r"segregat\w+",
     r"imitat(?:e|es|ed|ing)", r"mimic\w*", r"copy(?:ing)? (?:how|the way)", r"stereotyp\w+", "you people",
     "those people", "like all of them", "your kind",
@@ -180,7 +195,8 @@ ACT = words(
 )
 SLUR = words(
     r"n[i1*]gg(?:a|er|uh|ah|az)s?", r"n words?", r"f[a*]gg?(?:ot)?s?", "dykes?", r"tr[a*]nn(?:y|ies)",
-    r"r[e*]t[a*]rd(?:s|ed)?", "r word", r"spics?", r"wetbacks?", r"beaners?", r"chinks?", r"gooks?",
+    r"r[e*]t[a*]rd(?:s|ed)?", "r word", r"lesbos?", r"homos?",
+    r"spics?", r"wetbacks?", r"beaners?", r"chinks?", r"gooks?",
     r"kikes?", r"towel ?heads?", r"rag ?heads?", r"coons?", r"porch monkeys?", r"sand n\w+",
     r"maricon(?:es)?", r"maricas?", r"jot[oa]s?", r"tortilleras?", r"mojad[oa]s?", r"sudacas?",
     r"retrasad[oa]s?", r"mongolit[oa]s?", r"(?:racial|homophobic|antisemitic|ethnic) slurs?", "slurs?",
@@ -203,7 +219,8 @@ STEREOTYPE = Near(
     _GROUP_NOUN,
     words(r"are (?:all |so |just )?(?:bad|worse|stupid|dumb|lazy|dirty|criminals|terrorists|violent"
           r"|aggressive|weak|inferior|not smart|animals|monkeys|slaves|cheap|illegal|gross|disgusting)",
-          r"can not (?:do|play|be|lead|understand|learn)", r"should(?: not)? (?:be|stay|go|play|have)",
+          r"can not (?:do|play|be|lead|understand|learn)",
+          r"should(?: not)? (?:be|stay|go|play|have|take|join|try|do|study|lead|run|wear)",
           r"belong (?:in|at)", r"(?:are not|aint) (?:good|smart) (?:at|enough)", "bajan", "no pueden",
           r"son (?:malas|malos|tontas|tontos|flojos|flojas)", "no sirven para",
           r"no son (?:buen[oa]s|capaces) para"),

@@ -135,10 +135,12 @@ INTENT = _NOT_REFLEXIVE + words(
     "planned to", r"threaten(?:s|ed|ing)? to", "promised to", "swore to", r"tr(?:y|ies|ying) to",
     r"intends? to", "ready to", "should", "let us", "lets", "va a", "van a", "voy a", "vamos a", "vas a",
     "iba a", "iban a", r"quier(?:e|en|o)", "piensa", "planea", "amenazo con",
-    # Spanish purpose clause: "la va a esperar a la salida para golpearla".
-    "para",
+    # Purpose clauses: "so he can handle business at school", "la va a esperar para golpearla".
+    r"so (?:he|she|they|i|we|you) (?:can|could)", "in order to", "para",
 )
 _NOT_SELF = r"(?! " + SELF[2:] + r")"
+# "the shooting range", "shooting club": a sport, not harm.
+_NOT_SPORT = r"(?! (?:range|ranges|club|team|sports?|lessons|competitions?|practice|match)\b)"
 # Verbs of harm that are a threat without naming anyone ("he's going to shoot").
 HARM = words(
     r"kill(?:s|ing)?", r"murder(?:s|ing)?", r"shoot(?:s|ing)?(?: up)?", r"stab(?:s|bing)?", "slit",
@@ -154,7 +156,7 @@ HARM = words(
     r"pegar(?:le|les)", r"dar(?:le|les)? una (?:golpiza|paliza|madriza)", r"partir(?:le)? la (?:cara|madre)",
     r"agarrar(?:lo|la|los)? a golpes", r"romper(?:le)? la cara", "pelear", "atacar", "quemar", "incendiar",
     r"hacer(?:le|les)? dano", r"arreglar(?:lo|la|los|las|te)", "arreglar a",
-) + _NOT_SELF
+) + _NOT_SELF + _NOT_SPORT
 _RIVALS = words(r"(?:the|that|this) (?:other )?(?:school|team|kids?|side|squad)")
 # Verbs that are a threat only with a person as object: "hurt her", not "it's going to hurt".
 HARM_OBJ = Near(
@@ -169,21 +171,40 @@ HARM_PRONOUN = Near(
                 r"(?:the|that|this) (?:new |other )?(?:kid|boy|girl|guy|snitch|freshman)"), _RIVALS),
     0, ordered=True,
 )
+# Staff threatened with the same verbs: "come to the board meeting and handle the principal".
+HARM_STAFF = Near(
+    words("get", "end", "pop", "smoke", r"take (?:\w+ )?out", "handle"),
+    words(r"(?:the|that|this|his|her|my|your) (?:\w+ )?(?:principal|teacher|coach|sub|substitute|counselor"
+          r"|secretary|sro|officer|bus driver|superintendent|dean)"),
+    0, ordered=True,
+)
+# A named student: "jump maya in the bathroom", "hurt jake after school". A name cannot be
+# listed, so the verb must be followed by one word and then a time or a place.
+_NAMED = (r"(?!(?:the|a|an|it|in|on|off|into|over|up|out|at|around|rope|ship|start|back|down|through"
+          r"|high|class|school|line|home|myself|himself|herself|themselves)\b)[a-z]+")
+HARM_NAMED = Near(
+    words(r"(?:hurt|jump|hit|stab|shoot|punch|beat up|fight|attack|get|pop|smoke|end|cut)") + " " + _NAMED,
+    AnyOf(TIME, PLACE), 3, ordered=True,
+)
 # Harm that implies a gun, a blade or an explosive by itself.
 ARMED_HARM = words(
     r"shoot(?:s|ing)?", r"stab(?:s|bing)?", r"blow(?:s|ing)? up", "pop",
     r"(?:get|be|getting) (?:shot|stabbed)",
     r"disparar(?:le|les)?", r"balear(?:lo|la|los|las)?", "balacear", r"apunalar(?:lo|la)?",
     r"acuchillar(?:lo|la)?",
-) + _NOT_SELF
+) + _NOT_SELF + _NOT_SPORT
 # Blunt weapons are ordinary objects: they count only with a plan to hurt someone.
 BLUNT = words(r"baseball bats?", r"bats?", r"crowbars?", r"hammers?", r"metal pipes?",
 r"locks? in (?:a )?socks?",
-              r"bates?", r"palos?", r"tubos?")
+              r"bates?", r"palos?", r"tubos?",
+              # Fireworks hurt people only when someone means them to.
+              r"fireworks?", r"firecrackers?", r"m ?80s?", r"cohetes?", r"petardos?")
 _TO = r"\bto\b"
 # "bring bats to the game to handle the other school": a purpose after bringing or coming.
 PURPOSE = Near(
-    words(r"bring(?:s|ing)?", "brought", r"com(?:e|es|ing)", "came", "show up", r"meet(?:ing)?"),
+    words(r"bring(?:s|ing)?", "brought", r"com(?:e|es|ing)", "came", "show up", r"meet(?:ing)?",
+          r"throw(?:s|ing)?", r"us(?:e|es|ing)", r"set(?:ting)? off", r"light(?:ing)?", "going to", "will",
+          r"plan(?:s|ning)? to"),
     AnyOf(*(Near(_TO, verb, 0, ordered=True) for verb in (HARM, HARM_OBJ, HARM_PRONOUN))),
     8, ordered=True,
 )
@@ -196,7 +217,10 @@ THREAT_PHRASE = words(
     r"(?:school|they|them|everyone|everybody|people|you|all|teachers?|kids) (?:all )?deserves?"
     r" (?:it|to die|what is coming)", r"something (?:big|bad) (?:is going to|will) happen",
     "bloodbath", r"(?:is|are) going to be a (?:\w+ )?fight", r"there will be a (?:\w+ )?fight",
-    r"finish what (?:he|she|they|i|we) started", r"(?:it|this) is not over",
+    r"finish what (?:he|she|they|i|we) started",
+    # Choosing victims: "knows exactly who he'd get first".
+    r"who (?:he|she|they|i|we) (?:would|will|is going to|are going to|wants? to|plans? to) (?:get|shoot|kill|hurt"
+    r"|stab|go after|take out|start with)", r"(?:it|this) is not over",
     r"get what (?:is|they are) coming", r"(?:watch|see|wait and see) what happens",
     r"(?:will|is going to|are going to) find out", "find out the hard way",
     r"(?:you|they|he|she|everyone) will see", "just wait",
@@ -208,11 +232,25 @@ THREAT_PHRASE = words(
     r"me las (?:va|vas|van) a pagar", r"estas muert[oa]", r"te vas a morir",
     r"todos van a (?:ver|pagar|morir)", r"(?:te|los|las) voy a matar", r"ya (?:vas|van) a ver",
 )
+# Words that are a threat only beside a weapon: a gun photo captioned "see you monday".
+OMINOUS = words(
+    r"see (?:you|y all|everyone|everybody|them|all of you) (?:\w+ )?(?:tomorrow|monday|tuesday|wednesday"
+    r"|thursday|friday|soon|at school|at lunch|there|next week)",
+    r"(?:it is|its) (?:almost |nearly )?(?:time|the day)", r"(?:tomorrow|today|friday|monday) is the day",
+    r"counting down", r"(?:you|they|everyone) (?:will|are going to) see", "soon", "not for long",
+    r"last day", "ready", r"(?:nos|los|te) vemos", "ya casi", "pronto", r"(?:come|coming|be) back",
+    r"(?:regresar|volver)(?:a)?",
+)
 # A fight with a time set is a planned fight; "there was a fight yesterday" is not.
 _NOT_PAST = r"(?<!\bwas )(?<!\bwere )(?<!\bhad )(?<!\bin )(?<!\binto )"
-PLANNED_FIGHT = Near(_NOT_PAST + words("a fight", "fights", "the fight", "una pelea", "1v1"),
+PLANNED_FIGHT = Near(_NOT_PAST + words(r"a (?:\w+ )?fight", "fights", "the fight", r"una (?:\w+ )?pelea", "1v1"),
                      AnyOf(TIME, words("planned", "set up", "always", "every")), 6)
-BRANDISH = near(words(r"pull(?:s|ed|ing)"), WEAPON + " on", 2)
+BRANDISH = AnyOf(
+    near(words(r"pull(?:s|ed|ing)"), WEAPON + " on", 2),
+    Near(WEAPON, words(r"(?:wav|point|swing|flash|aim)(?:s|ed|ing|in)? (?:it|them|that|the \w+) at",
+                       r"(?:wav|point|swing|aim)(?:s|ed|ing|in)? at (?:people|kids|us|him|her|me|them|students)",
+                       r"(?:le|les|nos|me) apunt\w+"), 8, ordered=True),
+)
 # Unconditional warnings that spell out a negation ("don't come to school tomorrow").
 WARNING = words(
     r"(?:do not|not to|should not|better not) (?:come|go) to school", r"stay (?:home|away from school)",
@@ -220,11 +258,18 @@ WARNING = words(
 )
 MASS = words(
     r"(?:you will all|you all will|all of you will|everyone will|everybody will|everyone is going to) die",
-    r"(?:everyone|everybody) dies",
+    r"(?:everyone|everybody|all of you|you all)(?: [a-z0-9]+){0,4} (?:dies|will die|is going to die"
+    r"|are going to die|is dead|are dead)",
     r"shoot(?:ing)? up", "shot up", r"school shootings?", r"mass shootings?", "columbine", "active shooter",
     r"(?:kill|shoot|blow up|bomb) (?:everyone|everybody|all of (?:you|them|us)"
     r"|the (?:whole )?(?:school|building))", r"blow (?:the )?(?:school|building) up", "bomb threats?",
     "tiroteo", "balacera", "masacre", "matar a todos",
+)
+# A shooting or bombing planned or foretold: "planning a shooting at graduation".
+MASS_PLAN = words(
+    r"(?:plan|plans|planning|planned|plotting|organizing) (?:a|an|the|another) (?:\w+ )?(?:shooting|bombing|attack"
+    r"|massacre)",
+    r"(?:will|going to|is going to|gonna) be (?:a|an|another) (?:\w+ )?(?:shooting|bombing|attack|massacre)",
 )
 HIT_LIST = AnyOf(
     words(r"hit ?lists?", r"kill ?lists?", r"death ?lists?", "death note", "lista negra"),
@@ -233,6 +278,13 @@ HIT_LIST = AnyOf(
                r" (?:hurt|kill|shoot|get|attack|stab)",
                r"deserves?", r"(?:hurt|kill|shoot|get|attack|stab|matar|lastimar)", "quiere"),
          6, ordered=True),
+    # A list of names the reporter finds ominous: "my name is on it", titled "first".
+    Near(words(r"lists? of (?:names|people|kids|students|teachers)", r"names? (?:in|on) (?:a|his|her|the) (?:\w+ )?"
+               r"(?:list|notebook|phone|notes)", r"(?:a|his|her) list", r"lista de (?:nombres|personas|alumnos)"),
+         words(r"(?:my|his|her|their|our) names? (?:is|are|was|were) on", r"(?:i am|he is|she is|we are) on it",
+               "titled", "first", "next", "called", "named", r"(?:will|going to|should|are going to) pay",
+               "who will", "se las van a pagar", r"crossed (?:off|out)", "targets", "deserve", "esta en", "estan en"),
+         12),
     # Names written beside drawings or talk of killing.
     Near(words(r"(?:wrote|writes|writing|written) (?:\w+ ){0,2}names?",
                r"names? (?:written|next to|under|on)"),
@@ -242,12 +294,16 @@ HIT_LIST = AnyOf(
 PREP_ACQUIRE = Near(
     words(r"get(?:ting)?", "got", r"grab(?:bing)?", "took", r"steal(?:ing)?", "stole", r"buy(?:ing)?",
     "bought",
-          r"borrow(?:ing)?", r"order(?:ed|ing)?", "access to", r"(?:his|her) hands on",
+          r"borrow(?:ing)?", r"order(?:ed|ing)?", "access to", r"(?:his|her) hands on", r"tak(?:e|es|ing)",
+          r"stock(?:s|ed|ing)? up on", r"sav(?:e|es|ed|ing) up for",
           r"practic(?:e|es|ed|ing)",
           r"load(?:ed|ing)?", r"(?:at the|shooting) range", "conseguir", "consiguio", "comprar", "compro",
           "robar", "robo"),
     WEAPON, 5, ordered=True,
 )
+# Practising with a weapon: "at the range every weekend".
+RANGE = words(r"(?:at the|at a|shooting|gun|firing|rifle) ranges?", r"target practice",
+              r"practic(?:e|es|ed|ing) (?:his|her|their) (?:aim|shooting)")
 # Steps that only make sense as preparation: mapping exits, building a bomb, showing ammunition.
 PREP_PLAN = AnyOf(
     Near(words(r"map(?:s|ping|ped)?", r"draw(?:s|ing|n)?", "drew", r"sketch\w*", r"ask(?:s|ed|ing)?",
@@ -256,8 +312,13 @@ PREP_PLAN = AnyOf(
          r"security guards?",
                r"blueprints?", r"when the (?:cops|police|officers?) (?:come|leave|are)"),
          6, ordered=True),
+    # Bomb ingredients being put together: "making something with fertilizer and a pipe".
+    Near(words(r"mak(?:e|es|ing)", "made", r"build(?:s|ing)?", "built", r"mix(?:es|ed|ing)?"),
+         words("fertilizer", "gunpowder", "black powder", "ammonium nitrate", r"pipes? (?:and|with) (?:caps|nails)",
+               "fuse", "nails and", "polvora", "fertilizante"), 6),
     Near(words(r"mak(?:e|es|ing)", "made", r"build(?:s|ing)?", "built", "how to make", "instructions for",
-               r"research(?:es|ed|ing)?"),
+               r"research(?:es|ed|ing)?", r"look(?:s|ed|ing)? up", r"search(?:es|ed|ing)?", r"googl\w+",
+               r"(?:hacer|fabricar|construir)(?:se)?", r"como hacer", r"busca(?:ba|ndo)?"),
          EXPLOSIVE, 4, ordered=True),
     Near(words(r"show(?:s|ed|ing)?", "has", "had", r"carr(?:y|ies|ying)", "brought", r"keeps?", "kept",
                r"hid(?:ing|es)?", "tiene", "trae", "trajo"),
@@ -268,22 +329,41 @@ _POSSESS = words(
     "has", "had", "have", "got", r"carr(?:y|ies|ying)", "brought", r"hid(?:ing|es)?", r"keeps?", "kept",
     r"show(?:s|ed|ing)", r"pull(?:s|ed|ing)(?: out)?", r"flash(?:es|ed|ing)", r"wav(?:es|ed|ing)",
     r"point(?:s|ed|ing)", "saw", "seen", "see", "there is", "there was", "with", "tiene", "trae", "trajo",
-    "traia", "vi", "saco", "hay",
+    "traia", "vi", "vio", "vimos", "vieron", "saco", "hay", "con", "anda con", "andaba con",
 )
 _LOCATION = AnyOf(PLACE, words(
     r"backpacks?", r"bags?", r"pockets?", "waistband", "hoodie", "jacket", r"cars?", "on him", "on her",
-    "on campus", "right now", "now", "mochila", "bolsa", "bolsillo", "hoy", "today",
+    "on campus", "right now", "now", "mochila", "bolsa", "bolsillo", "hoy", "today", "at lunch", "at recess",
+    r"in (?:\w+ )?period", "in class", "during class", r"en (?:el )?(?:recreo|almuerzo)",
 ))
 PRESENT = AnyOf(
     Near(Near(_POSSESS, WEAPON, 5, ordered=True), _LOCATION, 10),
     near(EXPLOSIVE, words("in", "at", "under", "inside", "en") + r"(?: the| el| la)? " + PLACE[2:], 0),
 )
+# A weapon shown to people through an app or in a message: threatening beside a time or place.
+SHOWN_ONLINE = Near(
+    words(r"post(?:s|ed|ing)?", r"dm(?:s|ed|d)?", "sent", r"send(?:s|ing)?", r"captions?", "captioned",
+          r"stor(?:y|ies)", r"snap(?:chat)?s?", r"pics?", r"photos?", r"pictures?", r"videos?", r"selfies?",
+          r"fotos?", r"subi(?:o|eron)", r"mand(?:o|aron)", "publico", r"airdrop(?:s|ped|ping)?",
+          r"(?:written|wrote|writing) on"),
+    WEAPON, 6,
+)
+# Hunting, a range trip with a parent, a gun safety class: a weapon with no one to hurt.
+SPORTING = words(r"hunt(?:ing|er)?", r"deer (?:season|camp)", r"(?:gun|hunter|firearm) safety", "skeet",
+                 r"trap shooting", r"cazar", r"caceria", r"camping", r"scouts?", r"fishing", r"whittl\w+",
+                 r"(?:is|was) (?:it|that|this) (?:allowed|ok|okay|against the rules)", r"(?:are|is) (?:we|they|kids)"
+                 r" allowed", r"(?:can|may|could) (?:he|she|my \w+|i|we|they) bring", r"(?:se puede|puede) traer")
 BRING = Near(
-    words(r"bring(?:s|ing)?", "bringin", "carry", r"sneak(?:s|ing)?(?: in)?", "traer", "llevar", "meter"),
+    words(r"bring(?:s|ing)?", "bringin", "brought", "carry", r"sneak(?:s|ing)?(?: in)?", "traer", "llevar", "meter"),
     WEAPON, 5, ordered=True,
 )
+# A device left where people are: "a backpack that is ticking", "wires sticking out".
+DEVICE = words("ticking", r"wires? (?:sticking|coming|hanging) out",
+               r"suspicious (?:package|backpack|bag|device|box)", r"paquete sospechoso", r"mochila sospechosa")
 ARSON = words(
+    r"(?:school|building|gym|place|house|classroom|it) (?:would|will|is going to) go up(?: in flames| fast)?",
     r"burn(?:s|ing)? (?:down )?(?:the )?(?:\w+ )?(?:school|building|gym|place|house)",
+    r"burn(?:s|ing)? down (?:the|a|his|her|their|our|that) \w+",
     r"(?:school|building|gym|escuela) (?:will|is going to|going to|va a|is about to)"
     r" (?:burn|quemar\w*|explode|blow up)", r"(?:set|light) (?:the )?(?:\w+ )?on fire", "set fire to",
     r"quemar (?:la|el) (?:escuela|colegio|salon|edificio)", "incendiar", "prender fuego",
@@ -294,7 +374,7 @@ ARSON_MEANS = words(
 )
 # "die" written at someone; not "wants to die", nor "should die" (a taunt, not a plan).
 _DIE = (r"(?<!\bto )(?<!\bgo )(?<!\bshould )(?<!\bwould )(?<!\bwill )(?<!\bi )(?<!\bmay )(?<!\brather )"
-        r"\bdie\b(?! for)|\bdeath to\b|\byou are dead\b")
+        r"\bdie\b(?! for)|\bdeath to\b|\byou are dead\b|(?<!\bnobody )(?<!\bone )(?<!\bwho )\bdies\b")
 DEATH_MESSAGE = Near(
     words("wrote", "written", r"writ(?:es|ing)", r"paint(?:ed|ing)?", r"scratch(?:ed|ing)", r"carv(?:ed|ing)",
           "drew", "drawn", r"notes?", r"messages?", r"text(?:s|ed)?", r"dm(?:s|ed)?", r"captions?",
@@ -318,12 +398,13 @@ _AFFIRMED = Matcher({
     "explosive": EXPLOSIVE,
     "blunt": BLUNT,
     "harm": AnyOf(Near(INTENT, HARM, 3, ordered=True), Near(INTENT, HARM_OBJ, 3, ordered=True),
-                  Near(INTENT, HARM_PRONOUN, 3, ordered=True), THREAT_PHRASE, PLANNED_FIGHT, PURPOSE,
-                  BRANDISH),
+                  Near(INTENT, HARM_PRONOUN, 3, ordered=True), Near(INTENT, HARM_NAMED, 3, ordered=True),
+                  Near(INTENT, HARM_STAFF, 8, ordered=True),
+                  THREAT_PHRASE, PLANNED_FIGHT, PURPOSE, BRANDISH),
     "armed_harm": AnyOf(Near(INTENT, ARMED_HARM, 3, ordered=True), BRANDISH),
-    "mass": MASS,
-    "mass_intent": Near(INTENT + "|" + words("said", "says", "saying", "posted", r"threaten\w*", "wrote",
-                                             "written", r"notes?"), MASS, 6),
+    "mass": AnyOf(MASS, MASS_PLAN),
+    "mass_intent": AnyOf(Near(INTENT + "|" + words("said", "says", "saying", "posted", r"threaten\w*", "wrote",
+                                                   "written", r"notes?"), MASS, 6), MASS_PLAN),
     "hit_list": HIT_LIST,
     "prep_acquire": PREP_ACQUIRE,
     "prep_plan": PREP_PLAN,
@@ -335,6 +416,10 @@ _AFFIRMED = Matcher({
     "threat_word": THREAT_WORD,
     "suicidal": SUICIDE,
     "past_violence": PAST_VIOLENCE,
+    "ominous": OMINOUS,
+    "range": RANGE,
+    "device": DEVICE,
+    "shown_online": SHOWN_ONLINE,
 })
 # Patterns that spell out their own negation, and facts a nearby negation does not undo.
 _FIXED = Matcher({
@@ -346,6 +431,7 @@ _FIXED = Matcher({
     "time_or_place": AnyOf(TIME, PLACE),
     "target": PERSON,
     "online": ONLINE,
+    "sporting": SPORTING,
 }, negatable=False)
 
 # The signal name each concept reports: names only, never text.
@@ -359,14 +445,15 @@ _SIGNALS = {
     "threat_word": "threat.reported_threat", "suicidal": "threat.suicidal_ideation",
     "warning": "threat.warning",
     "sextortion": "threat.sextortion", "hate": "threat.hate_symbol", "time_or_place": "threat.time_or_place",
-    "target": "threat.target", "online": "threat.online",
+    "target": "threat.target", "online": "threat.online", "armed_threat": "threat.intent",
+    "range": "threat.preparation", "device": "threat.explosive", "shown_online": "threat.online",
 }
 # Every signal name this plugin can emit.
 SIGNALS = frozenset(_SIGNALS.values()) | {"immediate.dispatch"}
 # Any of these opens the workflow on its own.
 _OPENS = frozenset({
     "harm", "armed_harm", "mass", "hit_list", "present", "bring", "arson", "death_message", "threat_word",
-    "warning", "sextortion", "prep_plan", "prep_threat",
+    "warning", "sextortion", "prep_plan", "prep_threat", "armed_threat", "device", "weapon_shown",
 })
 # These open it only when the reporter also picked "threat".
 _WEAK = frozenset({"weapon", "explosive", "past_violence", "scared", "prep_acquire"})
@@ -375,16 +462,30 @@ _THREAT_CONTEXT = frozenset({"harm", "mass", "hit_list", "threat_word", "warning
 # Each of these alone is a reason for immediate police under the district's rules.
 _DISPATCH_ALONE = frozenset({
     "present", "bring", "hit_list", "sextortion", "armed_harm", "prep_plan", "prep_threat", "mass_intent",
+    "armed_threat", "device", "weapon_shown",
 })
+_ARMED = frozenset({"weapon", "explosive", "armed_harm", "bring", "blunt"})
 
 
 def _concepts(doc: Doc) -> set[str]:
     found = _AFFIRMED.hits(doc) | _FIXED.hits(doc)
     if "suicidal_negative" in found:
         found.add("suicidal")
+    if "sporting" not in found:
+        if "range" in found:
+            # Practising to shoot is getting a weapon ready.
+            found |= {"prep_acquire", "weapon"}
+        if "ominous" in found and found & _ARMED:
+            # "see you monday" under a photo of a rifle.
+            found.add("armed_threat")
+        if "shown_online" in found and "time_or_place" in found:
+            found.add("weapon_shown")
+    elif not found & _THREAT_CONTEXT:
+        # A knife for the camping trip, a rifle for deer season: asked about, not brought to hurt.
+        found.discard("bring")
     if "prep_acquire" in found and found & _THREAT_CONTEXT:
         found.add("prep_threat")
-    return found
+    return found - {"sporting", "ominous"}
 
 
 def _opens(found: set[str], category: str) -> bool:
@@ -392,7 +493,7 @@ def _opens(found: set[str], category: str) -> bool:
 
 
 def _dispatch(found: set[str]) -> bool:
-    armed = bool(found & {"weapon", "explosive", "armed_harm", "bring", "blunt"})
+    armed = bool(found & _ARMED)
     return bool(
         found & _DISPATCH_ALONE
         or (armed and found & {"harm", "warning", "death_message"})

@@ -93,7 +93,9 @@ WORKFLOW = Workflow(
 SELF_HARM = words(
     r"(?:cut|cuts|cutting|burn|burns|burning|hurt|hurts|hurting|harm|harms|harming|scratch\w*|hit|hitting"
     r"|starv\w+) (?:myself|himself|herself|themselves|themself)", r"self ?harm\w*",
-    r"(?:has been|started|keeps|is|been|was|still) cutting", "cutting again",
+    r"(?:has been|started|keeps|is|been|was|still) cutting", r"cut(?:ting)? again", r"relaps(?:e|ed)",
+    r"until (?:they|it|she|he|i) bleeds?", r"hasta (?:que )?sangr\w+",
+    r"(?:se|me) (?:esta |estaba |sigue )?(?:rasgun\w+|rasca\w*|aranya\w+|arana\w+)",
     r"(?:cuts|scars|marks|cortes|cicatrices) (?:on|in|en) (?:her|his|my|their|los|sus)"
     r" (?:arms?|wrists?|legs?|thighs?|brazos|munecas)",
     r"cuts? (?:her|his|my|their) (?:arms?|wrists?|legs?|thighs?)",
@@ -110,7 +112,8 @@ EATING = words(
     r"throw(?:s|ing)? up (?:her |his |my |their )?(?:lunch|food|meals?|dinner|breakfast)",
     r"(?:to|so (?:she|he|i|they) can) lose weight", r"anorexi\w+", r"bulimi\w+", r"eating disorders?",
     "skinnier", r"(?:no|deja de|dejo de) comer", "no come",
-    r"(?:no ha|no han) comido", r"vomita\w* despues de comer",
+    r"(?:no ha|no han) comido", r"vomita\w* (?:\w+ ){0,4}despues de (?:cada |la |el )?(?:comer|comida|almuerzo)",
+    r"throw(?:s|ing)? up (?:\w+ ){0,4}after (?:every|each|she eats|he eats|eating|lunch|meals?|dinner)",
 )
 _CARER = words(
     r"(?:step ?|)(?:dad|father|mom|mother|parents?)", "uncle", "aunt", r"grand(?:pa|ma|father|mother)",
@@ -120,30 +123,36 @@ _CARER = words(
 # English verbs of abuse need a person after them: "hits her", not "hit the gym" or
 # "kicked him off the team".
 _ABUSE_ACT = (
-    words(r"hits?", "hitting", r"beats?", "beating", r"punch(?:es|ed)?", r"slaps?", "slapped", r"kicks?",
+    r"(?<!\bnot )(?<!\bnever )(?<!\bno )(?<!\bstopped )"
+    + words(r"hits?", "hitting", r"beats?", "beating", r"punch(?:es|ed)?", r"slaps?", "slapped", r"kicks?",
           "kicked", r"chok(?:es|ed)", r"burns?", r"touch(?:es|ed)", r"molest\w*", r"abus\w+", r"rap(?:es|ed)",
-          r"throws? things at")
+          r"throws? things at", r"hurts?", "hurting", r"cuts?", r"lock(?:s|ed)? (?:her|him|me) in")
     + r" (?:her|him|me|them|us|my|his|their)\b(?! (?:off|out|up)\b)|"
     + words(r"pega(?:ba|n)?", r"golpea(?:ba|n)?", r"toca(?:ba)?", r"abusa(?:ba)?", r"maltrata(?:ba)?")
 )
 _INJURY = words(
-    r"bruises?", "bruised", r"welts?", r"black eyes?", "burn marks", "moretones", "golpes", "marcas",
+    r"bruises?", "bruised", r"welts?", r"black eyes?", "burn marks", "cigarette burns", "burns", "moretones",
+    "golpes", "marcas", "quemaduras",
 )
 ABUSE = AnyOf(
-    Near(_CARER, _ABUSE_ACT, 4, ordered=True),
+    Near(_CARER, _ABUSE_ACT, 8, ordered=True),
     Near(_INJURY, _CARER, 12),
     words(r"sexual(?:ly)? abus\w+", r"molest(?:ed|ing|s)", r"(?:physical(?:ly)?|child) abus\w+",
-          r"bruises? (?:from|because of) (?:her|his|their)", r"(?:scared|afraid) to go home",
+          r"bruises? (?:from|because of) (?:her|his|their)", r"(?<!not )(?:scared|afraid) to go home",
           r"miedo (?:de )?ir a (?:su )?casa",
           r"touch(?:es|ed|ing) (?:her|him|me) (?:inappropriately|down there|where)",
+          r"private (?:parts|area|areas)", r"privates", r"partes intimas",
+          r"makes? (?:her|him|me|them) do (?:stuff|things)", r"does (?:stuff|things) to (?:her|him|me)",
           r"abus(?:o|aron|a) (?:sexual|de)", "maltrato", "moretones"),
 )
 NEGLECT = words(
     "comes to school hungry", "dirty clothes",
     r"locks? (?:her|him|them|me) out of the house",
     r"sleep(?:s|ing)? (?:at|in) (?:the|a) (?:park|street|car)",
-    "sleeping outside",
-    r"(?:do|does|did) not feed (?:her|him|them|me)", "can not go home", r"no (?:le|les|me) dan (?:de )?comer",
+    "sleeping outside", r"eat(?:s|ing)? (?:out of|from) the (?:trash|garbage)", r"come de la basura",
+    r"(?:parents|mom|dad|papas|padres) (?:are |is )?(?:never|nunca) (?:home|estan|esta|en casa)",
+    r"(?:do|does|did) not feed (?:her|him|them|me)", r"(?:do|does|did|will) not let (?:her|him|them|me) eat",
+    "can not go home", r"no (?:le|les|me) dan (?:de )?comer",
     r"leaves? (?:her|him|them|me) alone for days", r"no food (?:at home|in the house)", "no hay comida",
     r"(?:lo|la|los) dejan solos? (?:por dias|todo el dia)", r"neglect\w*", r"kicked (?:him|her|me) out",
     r"kicked out of (?:the house|home)", r"sleeping in (?:his|her|their|a) car", "homeless",
@@ -200,27 +209,53 @@ _MEANS = words(
 )
 # Goodbye with the means to hand is a suicide message, whatever words come with it.
 GOODBYE = Near(words("goodbye", "bye forever", "farewell", "despedida", "adios", r"se despid\w+"), _MEANS, 12)
+# A note written beside the means and a time: "tonight is the night, she has her dad's gun and
+# a note written". The writer's own note, never "a note in my locker".
+NOTE_WITH_MEANS = Near(
+    words(r"(?:wrote|written|writing|left|leaving|has|had|have) (?:a |her |his |their )?(?:last )?(?:note|letter)",
+          r"(?:a|her|his) (?:note|letter) (?:written|ready)", r"escribi(?:o|endo) una carta"),
+    _MEANS, 14,
+)
+# About to jump from a height: "on the roof saying she's going to jump".
+JUMP = Near(
+    words(r"(?:going to|about to|wants? to|threaten(?:s|ed|ing)? to|will|would|trying to) jump(?! (?:him|her|them"
+          r"|a|an|the|my|his|some|rope|in|into|on|over|him)\b)", r"se va a (?:aventar|tirar|lanzar)"),
+    words("roof", "bridge", "ledge", "overpass", "window", "balcony", "parking garage", "cliff", "rooftop",
+          "techo", "azotea", "puente"),
+    10,
+)
+# On the edge of a drop: a life at risk whatever is said.
+HIGH_EDGE = words(
+    r"(?:standing|sitting|is|are|was) on (?:the )?(?:edge|ledge|railing|side) of (?:the |a )?(?:\w+ )?(?:roof|bridge"
+    r"|overpass|building|parking garage|cliff|rooftop)",
+    r"(?:standing|sitting|lying|laying) on (?:the |a )?(?:train |railroad )?tracks",
+    r"(?:parad[oa]|sentad[oa]) en (?:la )?orilla del (?:puente|techo|edificio)",
+)
 # Where someone at risk is now, or that no one can reach them: danger now, not a concern alone.
 DANGER_NOW = words(
-    r"(?:is|are) (?:on|at|standing on|up on) (?:the |a )?(?:\w+ )?(?:roof|bridge|ledge|edge|train tracks"
+    r"(?:is|are) (?:on|at|standing on|sitting on|up on) (?:the |a )?(?:\w+ )?(?:roof|bridge|ledge|edge|train tracks"
     r"|tracks|overpass|top of)",
     r"(?:will not|is not|not|does not|did not)"
     r" (?:answer|answering|pick up|picking up|respond|responding|reply)",
     r"no (?:contesta|responde)",
 )
 IN_PROGRESS = words(
-    r"(?:took|taken|swallowed|ate|drank) (?:\w+ ){0,6}(?:pills?|tylenol|advil|meds|medication|bottle)",
+    r"(?:took|taken|swallowed|ate|drank) (?:\w+ ){0,6}(?:pills?|tylenol|advil|meds|medications?|bottle"
+    r"|antidepressants?|prescriptions?|xanax|insulin|ibuprofen|aspirin|benadryl|sleeping pills|painkillers)",
+    r"(?:took|swallowed) (?:all|every one) of (?:my|her|his|their)",
     r"(?:is|are) (?:cutting|bleeding|overdosing) (?:\w+ )?right now", "overdosed",
     r"slit (?:her|his|their) wrists",
-    r"se tomo (?:\w+ ){0,2}(?:pastillas|medicinas|el frasco)",
+    r"se tomo (?:\w+ ){0,4}(?:pastillas|medicinas|el frasco|antidepresivos)",
     r"(?:is|are) (?:trying to kill|killing) (?:herself|himself)", "texting me goodbye",
+    r"(?:will not|can not|does not|would not|did not) stop bleeding", r"bleeding (?:a lot|so much|badly|out)",
+    r"(?:cut|cuts|slit) (?:herself|himself|themselves|her|his) (?:\w+ )?(?:really |so |too )?deep",
+    r"no (?:para|deja) de sangrar",
     r"sent (?:me )?(?:a )?goodbye",
 )
 
 _AFFIRMED = Matcher({
-    "suicide": AnyOf(SUICIDE, GOODBYE),
+    "suicide": AnyOf(SUICIDE, GOODBYE, NOTE_WITH_MEANS, JUMP, HIGH_EDGE),
     "self_harm": SELF_HARM,
-    "abuse": ABUSE,
     "crisis": AnyOf(CRISIS, INTOXICATED),
     "worry": WORRY,
     "in_progress": IN_PROGRESS,
@@ -230,6 +265,7 @@ _AFFIRMED = Matcher({
 # Spelled-out negations are the symptom here ("hasn't eaten", "no food at home").
 _FIXED = Matcher({
     "eating": EATING,
+    "abuse": ABUSE,
     "neglect": NEGLECT,
     "told_to_die": TOLD_TO_DIE,
     "suicide_negative": SUICIDE_NEGATIVE,

@@ -13,7 +13,7 @@ from types import ModuleType
 
 import pluggy
 import pytest
-from triage_support import DEV, HELDOUT, WORKFLOW_PLUGINS, triage_eval, triage_manager
+from triage_support import DEV, HELDOUT_FILES, WORKFLOW_PLUGINS, triage_eval, triage_manager
 
 from plugins import _text
 from tipline.plugins import triage, workflows
@@ -57,9 +57,10 @@ def test_development_set_floors(bench: ModuleType, pm: pluggy.PluginManager) -> 
     floors(bench, pm, DEV)
 
 
-def test_held_out_set_floors(bench: ModuleType, pm: pluggy.PluginManager) -> None:
-    assert len(bench.load(HELDOUT)) >= 40
-    floors(bench, pm, HELDOUT)
+@pytest.mark.parametrize("path", HELDOUT_FILES, ids=lambda p: p.name)
+def test_held_out_set_floors(bench: ModuleType, pm: pluggy.PluginManager, path: Path) -> None:
+    assert len(bench.load(path)) >= 40
+    floors(bench, pm, path)
 
 
 # --------------------------------------------------------------------------------------
@@ -128,7 +129,7 @@ def test_category_is_only_a_hint(pm: pluggy.PluginManager) -> None:
 
 
 def labelled_texts(bench: ModuleType) -> list[str]:
-    paths = [p for p in (DEV, HELDOUT) if p.exists()]
+    paths = [p for p in (DEV, *HELDOUT_FILES) if p.exists()]
     return [c.tip.text for p in paths for c in bench.load(p)]
 
 

@@ -16,6 +16,9 @@ from tipline.plugins import make_manager
 ROOT = Path(__file__).resolve().parent.parent
 DEV = ROOT.parent / "shared" / "triage" / "dev.jsonl"
 HELDOUT = ROOT / "tests" / "data" / "triage_heldout.jsonl"
+# A second held-out set, written after the rules were tuned on fresh batches, in the same style.
+HELDOUT2 = ROOT / "tests" / "data" / "triage_heldout2.jsonl"
+HELDOUT_FILES = (HELDOUT, HELDOUT2)
 WORKFLOW_PLUGINS = (threat, deib, cyberbullying, wellbeing)
 
 
