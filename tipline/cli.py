@@ -25,10 +25,10 @@ def main() -> None:
     """Tipline: an anonymous, encrypted tip line for a school district."""
 
 
-def ensure_secret(instance: Path) -> None:
-    if os.environ.get("TIPLINE_SECRET_KEY"):
+def ensure_secret(instance: Path, name: str = "secret_key", env: str = "TIPLINE_SECRET_KEY") -> None:
+    if os.environ.get(env):
         return
-    path = instance / "secret_key"
+    path = instance / name
     if not path.exists():
         import secrets
 
@@ -67,6 +67,8 @@ def init(base_url: str | None) -> None:
     instance.mkdir(parents=True, exist_ok=True)
     os.chmod(instance, 0o700)
     ensure_secret(instance)
+    # The key police dispatch verifies webhook signatures with: share it with them.
+    ensure_secret(instance, "webhook_secret", "TIPLINE_WEBHOOK_SECRET")
     settings = _settings()
     created = setup_instance(settings)
     click.echo(f"Database ready; {len(created)} inbox key(s) created." if created else "Database ready.")

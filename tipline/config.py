@@ -225,6 +225,13 @@ def _read_district(path: str | None, problems: list[str]) -> District:
     return parse_district(data, problems)
 
 
+def _read_optional(path: Path) -> str | None:
+    try:
+        return path.read_text().strip() or None
+    except OSError:
+        return None
+
+
 def load_settings(environ: Mapping[str, str] | None = None, instance_path: Path | None = None,
                   overrides: Mapping[str, Any] | None = None) -> Settings:
     """Build Settings from the environment (and test overrides), or raise ConfigError."""
@@ -265,7 +272,8 @@ def load_settings(environ: Mapping[str, str] | None = None, instance_path: Path 
         district=district,
         plugins=plugins,
         smtp_url=over.pop("smtp_url", None) or env.get("TIPLINE_SMTP_URL") or None,
-        webhook_secret=over.pop("webhook_secret", None) or env.get("TIPLINE_WEBHOOK_SECRET") or None,
+        webhook_secret=over.pop("webhook_secret", None) or env.get("TIPLINE_WEBHOOK_SECRET")
+        or _read_optional(instance / "webhook_secret"),
         # Outside instance/ on purpose: only the delivery worker's host should hold it.
         dispatch_key_path=Path(dispatch_key) if dispatch_key else instance.parent / "worker-keys" / "dispatch.key",
         secure_cookies=env.get("TIPLINE_SECURE_COOKIES", "0") == "1",
