@@ -19,7 +19,7 @@ from tipline.models import Delivery, Message, Staff, StepRecord, Tip, TipWorkflo
 from tipline.types import PRIORITIES, RecordField, Workflow
 
 PAGE = 50
-COUNT_CAP = 1000
+COUNT_CAP = 250
 STATUSES = {"new": "New", "in_review": "In review", "action_taken": "Action taken", "closed": "Closed"}
 OUTCOMES = {"valid": "Valid", "false": "False report", "misuse": "Misuse", "duplicate": "Duplicate of another tip",
             "self-report": "Self-report"}
