@@ -126,3 +126,24 @@ def test_served_access_log_has_no_address_or_agent(tmp_path: Path) -> None:
     assert b'"GET /" 200' in logged, "the access log is written"
     assert needles_in(logged) == []
     assert b"127.0.0.1 -" not in logged
+
+
+def test_unexpected_errors_are_logged_without_their_message(app: Flask, client: FlaskClient,
+                                                            caplog: pytest.LogCaptureFixture,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from tipline import reading
+
+    _, html = submit(client, message=MARKER)
+    code = receipt_of(html)
+
+    def explode(*_a: object, **_k: object) -> None:
+        raise ValueError(f"could not handle {MARKER}")
+
+    monkeypatch.setattr(reading, "report", explode)
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # behave as in production, not as a test client
+    caplog.set_level(logging.DEBUG)
+    r = client.post("/followup", data={"csrf_token": token(client, "/followup"), "receipt": code})
+    assert r.status_code == 500 and "Something went wrong" in r.get_data(as_text=True)
+    logged = "\n".join(r.getMessage() + (r.exc_text or "") for r in caplog.records)
+    assert "ValueError" in logged and "reporter.py" in logged
+    assert needles_in(logged.encode()) == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,7 @@ def create_app(test_config: dict[str, Any] | None = None, plugin_manager: pluggy
     app.extensions["tipline.pm"] = pm
     app.extensions["tipline.workflows"] = hooks.workflows(pm)
     _quiet_logs()
+    _log_exception_without_values(app)
 
     from flask_wtf.csrf import CSRFProtect
 
@@ -61,6 +63,21 @@ def create_app(test_config: dict[str, Any] | None = None, plugin_manager: pluggy
 
     console.init_app(app, limiter)
     return app
+
+
+def _log_exception_without_values(app: Flask) -> None:
+    """Log where an error happened, never its message: messages can quote what was sent."""
+
+    def log_exception(exc_info: Any) -> None:
+        from flask import request
+
+        kind, _value, tb = exc_info
+        frames = " < ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} {f.name}"
+                            for f in reversed(traceback.extract_tb(tb)[-6:]))
+        app.logger.error("error on %s [%s]: %s at %s", request.path, request.method,
+                         getattr(kind, "__name__", "error"), frames)
+
+    app.log_exception = log_exception  # type: ignore[method-assign]
 
 
 def _quiet_logs() -> None:
