@@ -415,3 +415,16 @@ def test_keyset_pages_cover_every_tip_once(app: Flask, client: FlaskClient, admi
     assert urgent_first == sorted(urgent_first, reverse=True) and urgent_first[0] >= 2
     filtered = client.get("/console/?workflow=threat&school=SHS").get_data(as_text=True)
     assert 'id="tip-count">26<' in filtered
+
+
+def test_admin_sees_undelivered_police_forwards(app: Flask, client: FlaskClient, admin: Member,
+                                                db: Session) -> None:
+    submit(app.test_client(), message=THREAT_SHS, school="SHS", category="threat")
+    login(client, admin)
+    page = client.get("/console/deliveries").get_data(as_text=True)
+    assert "police" in page and "http://127.0.0.1:8089/dispatch" in page and "pending" in page
+    assert "stab" not in page  # the outbox list shows no tip content
+    counselor = create_member(app, db, "c.shs@westport.example.org", "counselor", "SHS", admin)
+    c = app.test_client()
+    login(c, counselor)
+    assert c.get("/console/deliveries").status_code == 403

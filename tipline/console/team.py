@@ -19,6 +19,7 @@ from tipline.console import bp
 from tipline.console.auth import admin_required, login_required, render, settings, workflows
 from tipline.models import (
     AuditEntry,
+    Delivery,
     Inbox,
     InboxGrant,
     InboxKey,
@@ -217,3 +218,14 @@ def inboxes() -> Any:
                            .where(InboxKey.retired_at.is_(None)).group_by(Inbox.id).order_by(Inbox.key)).all()
     return render("console/message.html", title="Inboxes",
                   text="; ".join(f"{inbox.key}: {n} holder(s)" for inbox, n in rows))
+
+
+@bp.get("/deliveries")
+@admin_required
+def deliveries() -> Any:
+    """Outbox rows not yet delivered, oldest first: a police endpoint that is down shows here."""
+    session = db.session()
+    rows = list(session.scalars(select(Delivery).where(Delivery.state != "sent")
+                                .order_by(Delivery.created_at, Delivery.id).limit(200)))
+    sent = session.scalar(select(func.count()).select_from(Delivery).where(Delivery.state == "sent")) or 0
+    return render("console/deliveries.html", rows=rows, sent=sent, now=db.utcnow())
