@@ -12,13 +12,13 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, render_template, request
+from flask import Blueprint, Flask, Response, current_app, g, render_template, request
 from flask_limiter import Limiter
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from tipline import crypto, db, intake, reading, receipts
+from tipline import crypto, db, i18n, intake, reading, receipts
 from tipline import plugins as hooks
 from tipline.config import Settings
 from tipline.models import Message, Tip, TipKey
@@ -46,6 +46,17 @@ STATUS_WORDS = {
 }
 MAX_CONTACT = 200
 DUMMY_CODE = "0" * receipts.LENGTH
+
+
+def current_lang() -> str:
+    if "lang" not in g:
+        g.lang = i18n.pick(request)
+    lang: str = g.lang
+    return lang
+
+
+def _t(text: str, **params: object) -> str:
+    return i18n.translate(current_lang(), text, **params)
 
 
 def settings() -> Settings:
@@ -82,8 +93,8 @@ def render_form(state: FormState, status: int = 200) -> tuple[str, int]:
 def _text(name: str, errors: list[str], label: str) -> str:
     value = request.form.get(name, "")
     if "\ufffd" in value:
-        errors.append(f"Some characters in {label} could not be read (they show as �). "
-                      "Please check that part and send again.")
+        errors.append(_t("Some characters in {label} could not be read (they show as �). Please check that "
+                         "part and send again.", label=_t(label)))
     # Control characters other than line breaks and tabs only hide text from staff.
     return "".join(ch for ch in value if ch in "\n\t" or ch.isprintable() or ch == "\ufffd").replace("\r", "")
 
@@ -92,7 +103,7 @@ def read_files(errors: list[str]) -> tuple[CleanFile, ...]:
     s = settings()
     uploads = [f for f in request.files.getlist("attachment") if f and f.filename]
     if len(uploads) > s.max_attachments:
-        errors.append(f"You can attach up to {s.max_attachments} files at once.")
+        errors.append(_t("You can attach up to {n} files at once.", n=s.max_attachments))
         return ()
     cleaned: list[CleanFile] = []
     for upload in uploads:
@@ -100,7 +111,7 @@ def read_files(errors: list[str]) -> tuple[CleanFile, ...]:
             cleaned.append(clean(upload.filename or "file", upload.read(s.max_attachment_bytes + 1),
                                  s.max_attachment_bytes))
         except UploadRejected as exc:
-            errors.append(str(exc))
+            errors.append(_t(exc.template, **exc.params))
     return tuple(cleaned)
 
 
@@ -114,11 +125,11 @@ def _nonce() -> str | None:
 
 def _message_errors(message: str, errors: list[str]) -> None:
     if not message.strip():
-        errors.append("Please tell us what happened: the message box is empty.")
+        errors.append(_t("Please tell us what happened: the message box is empty."))
     elif len(message) > settings().max_message_chars:
-        errors.append(f"Your message is {len(message):,} characters; the limit is "
-                      f"{settings().max_message_chars:,}. Please shorten it, or send the rest as a "
-                      "follow-up with your receipt code.")
+        errors.append(_t("Your message is {length} characters; the limit is {limit}. Please shorten it, or send "
+                         "the rest as a follow-up with your receipt code.", length=f"{len(message):,}",
+                         limit=f"{settings().max_message_chars:,}"))
 
 
 @bp.get("/")
@@ -135,17 +146,17 @@ def submit() -> tuple[str, int]:
     category = category if category in CATEGORY_KEYS else "unsure"
     school = request.form.get("school", OUTSIDE)
     if school != OUTSIDE and school not in settings().district.schools:
-        errors.append("Please choose a school from the list, or “Not sure / outside school”.")
+        errors.append(_t("Please choose a school from the list, or “Not sure / outside school”."))
         school = OUTSIDE
     state = FormState(values={"message": message, "contact": contact, "category": category, "school": school,
                               "submission": _nonce() or secrets.token_urlsafe(24)}, errors=errors)
     if request.form.get("website"):
-        errors.append("Please leave the last box (“Leave this empty”) blank, then send again.")
+        errors.append(_t("Please leave the last box (“Leave this empty”) blank, then send again."))
     _message_errors(message, errors)
     files = read_files(errors)
     if errors:
         if files or request.files.getlist("attachment"):
-            errors.append("For your safety we did not keep any files: please attach them again.")
+            errors.append(_t("For your safety we did not keep any files: please attach them again."))
         return render_form(state, 400)
     session = db.session()
     pepper = receipts.pepper_from_secret(settings().secret_key)
@@ -166,8 +177,8 @@ def submit() -> tuple[str, int]:
             return render_template("reporter/receipt.html", code=already, **_page_context()), 200
         # The exception's type only: its message could quote what was submitted.
         log.error("storing a tip failed (%s); nothing was kept", type(exc).__name__)
-        state.errors.append("We could not save your tip just now, and nothing was stored. Your words are "
-                            "still below: please try again in a minute. In an emergency call 911.")
+        state.errors.append(_t("We could not save your tip just now, and nothing was stored. Your words are "
+                               "still below: please try again in a minute. In an emergency call 911."))
         return render_form(state, 503)
     log.info("tip received id=%s priority=%s", received.tip_id, received.triage.priority)
     hooks.tip_received(current_app.extensions["tipline.pm"], received.tip_id, received.triage,
@@ -246,18 +257,18 @@ def followup() -> tuple[str, int]:
     dedupe = (intake.message_dedupe_id(receipts.pepper_from_secret(settings().secret_key), opened.tip.id, nonce,
                                        text) if nonce else None)
     if dedupe and session.scalar(select(Message.id).where(Message.dedupe_id == dedupe)):
-        return render_followup(opened, raw, FormState(notice="Thank you. Your message was added to your tip."))
+        return render_followup(opened, raw, FormState(notice=_t("Thank you. Your message was added to your tip.")))
     try:
         intake.add_reporter_message(session, opened.tip, opened.data_key, text, files, db.utcnow(), dedupe)
         session.commit()
     except Exception as exc:  # noqa: BLE001 - as above
         session.rollback()
         log.error("storing a follow-up failed (%s); nothing was kept", type(exc).__name__)
-        state.errors.append("We could not save your message just now, and nothing was stored. "
-                            "Please try again in a minute.")
+        state.errors.append(_t("We could not save your message just now, and nothing was stored. "
+                               "Please try again in a minute."))
         return render_followup(opened, raw, state, 503)
     session.refresh(opened.tip)
-    return render_followup(opened, raw, FormState(notice="Thank you. Your message was added to your tip."))
+    return render_followup(opened, raw, FormState(notice=_t("Thank you. Your message was added to your tip.")))
 
 
 @bp.get("/help")
@@ -267,21 +278,21 @@ def help_page() -> tuple[str, int]:
 
 def _too_large(_exc: RequestEntityTooLarge) -> tuple[str, int]:
     s = settings()
-    state = FormState(errors=[
-        f"What you sent was too large for us to receive, so nothing was stored. Files can be up to "
-        f"{s.max_attachment_bytes // (1024 * 1024)} MB each, {s.max_attachments} at most. Please write your "
-        "message again and attach smaller files (a screenshot is usually small)."])
+    state = FormState(errors=[_t(
+        "What you sent was too large for us to receive, so nothing was stored. Files can be up to {mb} MB each, "
+        "{files} at most. Please write your message again and attach smaller files (a screenshot is usually "
+        "small).", mb=s.max_attachment_bytes // (1024 * 1024), files=s.max_attachments)])
     if request.path.startswith("/followup"):
         return render_followup(None, state=state, status=413)
     return render_form(state, 413)
 
 
 def _csrf_failed(_exc: CSRFError) -> tuple[str, int]:
-    notice = ("This page was open for a long time (or cookies are blocked), so for your safety we need you "
-              "to send it again. Your words are kept below; attach any files again, then press Send.")
+    notice = _t("This page was open for a long time (or cookies are blocked), so for your safety we need you "
+                "to send it again. Your words are kept below; attach any files again, then press Send.")
     if request.path.startswith("/followup"):
-        return render_followup(None, state=FormState(errors=["This page had expired. Please enter your "
-                                                             "receipt code again."]), status=400)
+        return render_followup(None, state=FormState(errors=[_t("This page had expired. Please enter your "
+                                                                "receipt code again.")]), status=400)
     if request.path.startswith("/console"):
         return render_template("console/expired.html"), 400
     state = FormState(values={k: request.form.get(k, "") for k in ("message", "contact", "category", "school")},
@@ -292,6 +303,19 @@ def _csrf_failed(_exc: CSRFError) -> tuple[str, int]:
 
 def init_app(app: Flask, limiter: Limiter) -> None:
     app.register_blueprint(bp)
+
+    @app.context_processor
+    def _language() -> dict[str, Any]:
+        return {"_": _t, "lang": current_lang(), "languages": tuple(i18n.NAMES.items())}
+
+    @app.after_request
+    def _remember_language(response: Response) -> Response:
+        # Only the language, so a family that chose Spanish keeps it on every page.
+        chosen = request.args.get("lang")
+        if chosen in i18n.LANGS:
+            response.set_cookie("tl_lang", chosen, max_age=365 * 86400, httponly=True, samesite="Lax",
+                                secure=settings().secure_cookies)
+        return response
     # Generous per address: a whole class behind one school address may report one incident.
     limit_view(app, "reporter.submit", limiter.limit("120/minute;1000/hour"))
     # Only failed look-ups count, so a class checking real codes is never locked out.

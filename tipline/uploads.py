@@ -35,7 +35,12 @@ KINDS_TEXT = "photos (JPEG, PNG, HEIC) and PDF files"
 
 
 class UploadRejected(ValueError):
-    """The sentence to show the reporter is the exception's message."""
+    """The sentence to show the reporter: ``template`` filled with ``params`` (str() is English)."""
+
+    def __init__(self, template: str, **params: object) -> None:
+        self.template = template
+        self.params = params
+        super().__init__(template.format(**params))
 
 
 @dataclass(frozen=True)
@@ -70,16 +75,18 @@ def _stem(name: str) -> str:
 def clean(filename: str, data: bytes, limit: int) -> CleanFile:
     shown = safe_filename(filename, "file")
     if len(data) > limit:
-        raise UploadRejected(f"“{shown}” is larger than {limit // (1024 * 1024)} MB. Please send a smaller file.")
+        raise UploadRejected("“{name}” is larger than {mb} MB. Please send a smaller file.", name=shown,
+                             mb=limit // (1024 * 1024))
     if not data:
-        raise UploadRejected(f"“{shown}” is empty.")
+        raise UploadRejected("“{name}” is empty.", name=shown)
     kind = _kind(data[:16])
     if kind is None:
-        raise UploadRejected(f"“{shown}” is not a type we accept. You can send {KINDS_TEXT}.")
+        raise UploadRejected("“{name}” is not a type we accept. You can send " + KINDS_TEXT + ".", name=shown)
     if kind == "pdf":
         return CleanFile(_stem(shown) + ".pdf", "application/pdf", data)
     if kind == "heic" and not HEIC:
-        raise UploadRejected(f"“{shown}” is a HEIC photo we cannot read here. Please send a screenshot instead.")
+        raise UploadRejected("“{name}” is a HEIC photo we cannot read here. Please send a screenshot instead.",
+                             name=shown)
     return _reencode(shown, data, kind)
 
 
@@ -90,8 +97,8 @@ def _reencode(shown: str, data: bytes, kind: str) -> CleanFile:
             with Image.open(io.BytesIO(data)) as img:
                 width, height = img.size
                 if width * height > MAX_PIXELS:
-                    raise UploadRejected(f"“{shown}” is too large a picture ({width}×{height}). Please send a "
-                                         "screenshot or a smaller photo.")
+                    raise UploadRejected("“{name}” is too large a picture. Please send a screenshot or a "
+                                         "smaller photo.", name=shown)
                 if img.format == "JPEG":
                     img.draft("RGB", (MAX_SIDE, MAX_SIDE))
                 img.load()
@@ -109,8 +116,8 @@ def _reencode(shown: str, data: bytes, kind: str) -> CleanFile:
     except UploadRejected:
         raise
     except Image.DecompressionBombError as exc:
-        raise UploadRejected(f"“{shown}” is too large a picture. Please send a screenshot or a smaller "
-                             "photo.") from exc
+        raise UploadRejected("“{name}” is too large a picture. Please send a screenshot or a smaller "
+                             "photo.", name=shown) from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise UploadRejected(f"“{shown}” says it is a picture but could not be opened as one. "
-                             "Please send a screenshot or photo again.") from exc
+        raise UploadRejected("“{name}” says it is a picture but could not be opened as one. "
+                             "Please send a screenshot or photo again.", name=shown) from exc
