@@ -330,3 +330,10 @@ def test_every_spanish_string_is_used() -> None:
     flat = " ".join(sources.split()).replace('" "', "").replace("\" \"", "")
     missing = [k for k in i18n.ES if k not in flat and k.split("{")[0][:40] not in flat]
     assert missing == []
+
+
+def test_no_file_notice_when_no_file_was_chosen(client: FlaskClient) -> None:
+    # A browser sends an empty file part when nothing was chosen.
+    status, html = submit(client, message="", files=[(b"", "")])
+    assert status == 400 and "message box is empty" in html
+    assert "attach them again" not in html

@@ -155,7 +155,7 @@ def submit() -> tuple[str, int]:
     _message_errors(message, errors)
     files = read_files(errors)
     if errors:
-        if files or request.files.getlist("attachment"):
+        if files or any(f.filename for f in request.files.getlist("attachment")):
             errors.append(_t("For your safety we did not keep any files: please attach them again."))
         return render_form(state, 400)
     session = db.session()
