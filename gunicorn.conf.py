@@ -7,8 +7,10 @@ reporters' connections must not be recorded anywhere.
 import os
 
 bind = f"127.0.0.1:{os.environ.get('PORT', '5000')}"
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-threads = int(os.environ.get("TIPLINE_THREADS", "4"))
+# Processes rather than threads: each submission is CPU work (triage, sealing) under the GIL,
+# and SQLite takes one writer at a time, so threads mostly wait on each other.
+workers = int(os.environ.get("WEB_CONCURRENCY", str(min(2 * (os.cpu_count() or 1) + 1, 9))))
+threads = int(os.environ.get("TIPLINE_THREADS", "1"))
 accesslog = "-"
 access_log_format = '%(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
 forwarded_allow_ips = os.environ.get("TIPLINE_TRUSTED_PROXIES", "127.0.0.1")
