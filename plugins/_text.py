@@ -73,7 +73,8 @@ TIME = words(
     r"|assembly|game|practice|lunch|recess|dismissal|pickup)", "end of the day", "this (?:friday|monday)",
     "la proxima semana", r"en la (?:tarde|manana)", r"(?:en|durante) (?:el|la) (?:asamblea|partido|baile)",
     "right now", "now", "soon", r"\d{1,2}(?::\d\d)? ?(?:am|pm)", "noon", "midnight", "hoy", "esta noche",
-    "manana", "ahorita", "ahora", "lunes", "martes", "miercoles", "jueves", "viernes",
+    "manana", "ahorita", "ahora", "lunes", "martes", "miercoles", "jueves", "viernes", "sabado", "domingo",
+    "el fin de semana", "este fin",
     r"despues de (?:clases?|la escuela)", "a la salida", "en el (?:recreo|almuerzo)", "esta semana",
     # Dates: "on 5/12" (the slash is a space by now), "on the 12th", "may 12".
     r"on (?:the )?\d{1,2}(?: \d{1,2}|st|nd|rd|th)?",
@@ -139,6 +140,11 @@ SUICIDE = (
         r"(?:goodbye|suicide) (?:note|letter)s?", r"said goodbye to (?:everyone|everybody|all)",
         r"gave away (?:his|her|their|all)(?: \w+)? (?:stuff|things)",
         r"jump(?:ing)? off (?:the|a) (?:bridge|roof|building|overpass|cliff|parking garage)",
+        r"(?:walk|step|jump|run|lay|lie|stand)(?:s|ing)? (?:out )?(?:in front of|into|onto|under) (?:a |the |an )?"
+        r"(?:oncoming )?(?:train|bus|truck|car|cars|traffic|semi)",
+        r"walk(?:s|ing)? into (?:the |a )?(?:ocean|lake|river|sea|water)", r"drown (?:myself|himself|herself)",
+        r"(?:aventar|tirar|poner)(?:se|me)? (?:enfrente|frente|delante) (?:de|del) (?:un |el |la )?"
+        r"(?:tren|camion|carro|coche|trafico)",
         r"wish(?:es)? (?:i|he|she|they) (?:was|were) (?:dead|never born)", "overdos(?:e|ing)",
         r"slit (?:my|his|her|their) wrists?", r"(?:be happier|happier) if (?:i|he|she) (?:was|were)"
         r" (?:gone|dead|not here)", r"if (?:i|he|she) (?:was|were) gone",
@@ -214,7 +220,8 @@ _SLANG: dict[str, str] = {
     "plz": "please", "tmrw": "tomorrow", "tmr": "tomorrow", "tmrrw": "tomorrow", "tmmrw": "tomorrow",
     "tomoro": "tomorrow", "tomorow": "tomorrow", "tommorow": "tomorrow", "tommorrow": "tomorrow",
     "tomorro": "tomorrow", "2morrow": "tomorrow", "2moro": "tomorrow", "2mrw": "tomorrow", "tmw": "tomorrow",
-    "tonite": "tonight", "2nite": "tonight", "2night": "tonight", "tn": "tonight", "2day": "today",
+    "tonite": "tonight", "tonights": "tonight is", "yall": "y all",
+    "2nite": "tonight", "2night": "tonight", "tn": "tonight", "2day": "today",
     "tday": "today", "rn": "right now", "skool": "school", "skul": "school", "scool": "school",
     "shcool": "school", "skl": "school", "schol": "school", "scholl": "school", "teh": "the", "wit": "with",
     "w": "with", "wo": "without", "msg": "message", "msgs": "messages", "txt": "text", "txts": "texts",
@@ -256,6 +263,9 @@ _PHRASES = {
     "no cap": "for real", "on god": "for real", "b c": "because", "w o": "without", "sewer slide": "suicide",
     "self delete": "kill myself", "self terminate": "kill myself", "delete myself": "kill myself",
     "uninstall myself": "kill myself", "un alive": "kill",
+    # Kept whole so the "attack" inside never reads as violence, and wellbeing still sees it.
+    "panic attacks": "panic_attacks", "panic attack": "panic_attack", "anxiety attacks": "anxiety_attacks",
+    "anxiety attack": "anxiety_attack",
 }
 _PHRASE_RX = re.compile(r"\b(?:" + "|".join(re.escape(k) for k in _PHRASES) + r")\b")
 
@@ -276,6 +286,9 @@ _LEXICON = frozenset([
     "seriously", "real", "really", "dumb", "stupid", "omg", "lol",
 ])
 
+# "wants to unalive" with no one after it is about the speaker's own life.
+_UNALIVE = re.compile(r"\b(?:unalive|un alive|self delete)\b(?! (?:him|her|them|you|everyone|everybody|people|us|the"
+                      r"|a|an|that|this|my|his|their|some|all|every|those|these|ur|u)\b)")
 _IMA = re.compile(r"\bi'?m+a\b")
 _NT = re.compile(r"\b(\w+)n't\b")
 _NT_SPECIAL = {"wo": "will", "ca": "can", "ai": "is", "sha": "shall"}
@@ -330,6 +343,7 @@ def normalise(text: str) -> str:
     s = _INNER_LEET.sub(lambda m: m.group(0).translate(_LEET), s)
     s = _JUNK.sub(" ", s.replace("'", " ").replace('"', " "))
     s = _PUNCT.sub(lambda m: f" {m.group(0)[0]} ", s)
+    s = _UNALIVE.sub("kill myself", s)
     s = " ".join(_word(t) for t in s.split())
     return _PHRASE_RX.sub(lambda m: _PHRASES[m.group(0)], s)
 
@@ -386,6 +400,11 @@ _GUARD_TABLE: tuple[tuple[str, str], ...] = (
      + r"|\b(?:we|we are|we will|were|our \w+|the team|us) (?:are |will |would )?(?:going to |about to )?"
      r"(?:absolutely |totally )?" + _BEAT + r"\b(?: \w+){1,3} (?:at|in|on|during|this|next)\b(?: \w+){0,3}? "
      + _SPORT + r"|\b" + _BEAT + r" (?:the other (?:team|side|squad)|(?:our|their) rivals?|the opponents?)\b"),
+    # A coach or team talking up a rally or a game: "the coach said we're gonna kill em at the pep rally".
+    (_KILL + " destroy crush smash wreck bury",
+     r"\b(?:we|we are|we will|our team|the team) (?:are |will )?(?:going to |about to )?(?:absolutely |totally )?"
+     r"(?:kill|destroy|crush|smash|wreck|bury|murder) (?:em|them|it|those guys|the \w+)"
+     r" (?:at|in|during) (?:the )?(?:pep rally|rally|football game|basketball game|big game)\b"),
     # A threat to the reporter over a trifle, marked as a joke in the same sentence: "she'd stab
     # me if i told her crush lol, obviously joking". Never a joke marker alone ("tmrw lol").
     ("kill stab shoot murder punch slap end",
@@ -950,13 +969,21 @@ TOLD_TO_DIE = AnyOf(
          6, ordered=True),
     words("kill yourself", "matate", "muerete", r"que se (?:mate|muera)", "no one would miss you"),
 )
+_IMAGES = words(r"nudes?", r"pics?", r"photos?", r"pictures?", r"videos?", r"snaps?", r"fotos?", r"images?")
 # "I'll post your photos unless...", "if you don't send more he'll send these to everyone".
 SEXTORTION = AnyOf(
     Near(words(*_SHARE_VERB, r"upload(?:s|ed|ing)?", r"out (?:him|her)", r"make (?:\w+ ){1,3}public",
                r"tell (?:everyone|everybody|people|the whole school|his parents|her parents)"),
          words("unless", r"if (?:she|he|you|i|they) (?:do|does|did|will|would) not",
                r"if (?:she|he|you|i|they) (?:refuses?|stops?|blocks?|tells?|reports?|ignores?|leaves?|breaks? up)"),
-         8, ordered=True),
+         12, ordered=True),
+    # Images held over someone for money or more: "unless i pay him in gift cards".
+    Near(_IMAGES,
+         words(r"unless (?:i|you|she|he|they|we) (?:\w+ )?(?:pay|pays|send|sends|give|gives|meet|meets|venmo)",
+               r"si no (?:le |me |te )?pag\w+"),
+         16),
+    Near(Near(words(*_SHARE_VERB), _IMAGES, 4, ordered=True),
+         words(r"gift ?cards?", "cash ?app", "venmo", "bitcoin", "robux", r"pay (?:him|her|them) \d+"), 16),
     Near(words(r"if (?:she|he|you|i|they) (?:do|does|did|will|would) not (?:send|give|pay|meet|do|come|go)"),
          words(*_SHARE_VERB), 10, ordered=True),
     words("sextort(?:ion|ing|ed)?", r"blackmail(?:s|ed|ing)? (?:her|him|me|my \w+) (?:with|over)"),

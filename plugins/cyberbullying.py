@@ -107,7 +107,8 @@ _SHARE = words(
     r"publica(?:ron|ndo)?", "publico", r"mand(?:o|aron|ando)", r"pas(?:o|aron|ando)",
 )
 _PRIVATE = words(
-    "private", "personal", "secret", r"nudes?", "naked", r"without (?:\w+ )?permission",
+    r"private(?! (?:stor(?:y|ies)|accounts?|acc|instagram|finsta|snap))", "personal",
+    "secret", r"nudes?", "naked", r"without (?:\w+ )?permission",
     r"without (?:his|her|their) consent", "addresses", "home address", r"phone numbers?", "embarrassing",
     r"humiliat\w+", r"sin (?:su )?permiso", r"privad[oa]s?", r"intim[oa]s?", r"desnud[oa]s?", "llorando",
     "crying", "falling", r"edit(?:ed|ing)", r"photoshop\w*", r"deepfakes?", "changing", r"undress\w*",
@@ -172,14 +173,20 @@ _NUDE_IMAGE = Near(
 FIGHT_VIDEO = Near(
     words(r"post(?:s|ed|ing)?", r"shar(?:e|es|ed|ing)", r"upload(?:s|ed|ing)?", r"spread(?:s|ing)?",
           r"subi(?:o|eron)", r"film(?:s|ed|ing)?", r"record(?:s|ed|ing)?"),
-    words(r"beat (?:\w+ )?up", "getting jumped", "got jumped", r"fight videos?", r"punch(?:ed|ing)"), 10,
+    words(r"beat (?:\w+ )?up", "getting jumped", "got jumped", r"fight videos?", r"punch(?:ed|ing)",
+          r"(?:a|the|una|la|de una|de la) (?:\w+ )?(?:fight|pelea|golpiza)"), 10,
 )
 EXCLUSION = words(
     r"if (?:he|she|they) sits? (?:at|with) (?:their|our|us|them)",
     r"(?:will|would|do|does) not let (?:\w+ ){0,2}sit", r"(?:make|made|makes) (?:\w+ ){0,2}sit alone",
     r"(?:nobody|no one) (?:will |can |is allowed to )?sits? with",
     r"left out of (?:every|all|the) (?:\w+ )?(?:games?|chats?)",
-    r"kicked (?:him|her|them) out of the (?:group ?chat|chat|server)",
+    r"kick(?:s|ed|ing)? (?:\w+ ){1,2}out of (?:the |our |their |a |his |her )?(?:\w+ )?"
+    r"(?:group ?chats?|groupchats?|chats?|servers?|groups?|discord)",
+    r"(?:sacaron|corrieron) (?:a \w+ )?del (?:grupo|chat)",
+    # A chat or page named against one student: "called 'we hate kenzie'", "'no maya allowed'".
+    r"(?:group ?chats?|groupchats?|chats?|pages?|accounts?|groups?|servers?|one) (?:called|named|titled)"
+    r" (?:\w+ ){0,3}?(?:hate|hates|haters|no \w+ allowed|sucks|ugly|fat|anti \w+|odiamos|odio)",
     r"(?:group ?chat|chat|server) without (?:him|her)",
 )
 # The same hurt again and again, in person: the district's bullying cases.

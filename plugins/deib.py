@@ -129,12 +129,16 @@ GROUPS = {
         r"translat\w+", r"interpret(?:ers?|ing|ation)", r"traduc\w+", r"interpretes?",
         r"english learners?", "esl", r"(?:no|poor|broken|bad) english",
         r"habla(?:n|r)? (?:bien )?(?:espanol|ingles)", "idioma",
+        r"(?:his|her|their|your|my) (?:english|spanish|accent) (?:is|was|is not|was not|isn t)",
+        r"(?:su|tu|mi) (?:ingles|espanol|acento) (?:no )?(?:es|era|esta)", "learning english",
+        r"aprendiendo ingles",
     ),
     "religion": words(
         r"muslims?", r"islam(?:ic)?", r"hijabs?", r"head ?scarf", "jewish", r"jews?", "judaism",
         r"yarmulkes?", r"kippahs?", r"sikhs?", r"turbans?", r"hindus?", r"christians?", r"catholics?",
         r"mormons?", r"atheists?", r"religio(?:n|ns|us)", r"mosques?", r"synagogues?", "ramadan",
-        r"musulman\w*", r"judi[oa]s?", "religion",
+        r"musulman\w*", r"judi[oa]s?", "religion", r"hiyabs?", r"turbantes?", r"kipas?", r"velo islamico",
+        r"(?:her|his|su) (?:veil|velo|cross|crucifix|rosary|cruz|rosario)",
     ),
     "gender_identity": words(
         r"trans(?:gender)?", r"non ?binary", "they them", r"pronouns?", "gender identity", r"gender ?fluid",
@@ -146,7 +150,8 @@ GROUPS = {
         "blind", "deaf", "hard of hearing", r"wheel ?chairs?", "disabled", r"disabilit(?:y|ies)", "autistic",
         "autism", "adhd", r"special (?:ed|education|needs)", "sped", r"ieps?", "504", "down syndrome",
         "braille", "sign language", r"crutch(?:es)?", r"ramps?", r"elevators?", r"dyslexi\w*", r"stutter\w*",
-        "discapacidad", "silla de ruedas", r"ciegos?", r"sord[oa]s?", "autista",
+        "discapacidad", "silla de ruedas", r"ciegos?", r"sord[oa]s?", "autista", r"tartamud\w+", r"dislexi\w+",
+        r"(?:tic|tics|tourette\w*)", r"hearing aids?", r"aparatos? (?:para|de) (?:oir|sordera)", r"autis\w+",
     ),
     "socioeconomic": words(
         r"(?:is|are|being) poor", "poor " + _PEOPLE, "poverty", "free lunch", "free and reduced", "section 8",
@@ -158,7 +163,7 @@ GROUPS = {
     "body_type": words(
         r"fat(?:ty|so)?", "obese", "overweight", r"whales?", r"pigs?", r"gord[oa]s?", r"gordit[oa]s?",
         r"(?:her|his|their) (?:weight|size)", r"moo(?:s|ed|ing)?", r"oink\w*",
-        r"cerd[oa]s?", r"ballenas?",
+        r"cerd[oa]s?", r"ballenas?", r"by (?:their |her |his )?(?:weight|size|bod(?:y|ies))",
     ),
 }
 # Acts against a group, by students or staff, including barriers ("never gets the handouts
@@ -192,8 +197,17 @@ ACT = words(
     r"(?:teacher|coach|principal|director|maestr[oa]|profe\w*|staff) (?:said|says|dijo|dice)",
     r"(?:le|les) (?:dicen|gritan|llaman|pegan)", r"se (?:burlan|rien)", r"burla(?:s|ndo)?", r"insulta\w*",
     r"molesta\w*", r"no (?:le |les |la |lo )?deja(?:n|ba|ron)?", r"no pueden?", r"odia\w*",
+    r"rank(?:s|ed|ing)?", r"rat(?:e|es|ed|ing) (?:\w+ )?(?:bodies|looks|girls|boys)",
+    r"record(?:s|ed|ing)? (?:him|her|them)", r"film(?:s|ed|ing)? (?:him|her|them)", r"grab(?:an|aron|ando|o)",
+    r"(?:rien|reian|rieron)", r"risas", r"(?:lo|la|los|las) imita\w*",
+    # Steered away from a program: "told him not to sign up for honors", "que no se inscriba".
+    r"(?:told|tells|telling|said|advised) (?:\w+ ){0,3}(?:not to|to not|he should not|she should not|they should not)"
+    r" (?:\w+ )?(?:sign up|enroll|take|apply|join|try out)", r"no se (?:inscrib\w+|meta|apunte)",
+    r"(?:no es|not) (?:suficiente|good enough)",
 )
 SLUR = words(
+    r"she ?males?", r"hermafrodita", r"(?:call|calls|called|calling) (?:him|her|them) (?:an? )?(?:it|thing)\b",
+    r"(?:call|calls|called|calling) (?:\w+ ){0,8}?(?:a |an )?(?:he ?she|it thing|(?:he she|shemale) and it)\b",
     r"n[i1*]gg(?:a|er|uh|ah|az)s?", r"n words?", r"f[a*]gg?(?:ot)?s?", "dykes?", r"tr[a*]nn(?:y|ies)",
     r"r[e*]t[a*]rd(?:s|ed)?", "r word", r"lesbos?", r"homos?",
     r"spics?", r"wetbacks?", r"beaners?", r"chinks?", r"gooks?",

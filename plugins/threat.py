@@ -155,6 +155,11 @@ HARM = words(
     r"acuchillar(?:lo|la)?", r"lastimar(?:lo|la|los|te)?", "herir", r"golpear(?:lo|la|los|te)?",
     r"pegar(?:le|les)", r"dar(?:le|les)? una (?:golpiza|paliza|madriza)", r"partir(?:le)? la (?:cara|madre)",
     r"agarrar(?:lo|la|los)? a golpes", r"romper(?:le)? la cara", "pelear", "atacar", "quemar", "incendiar",
+    # Property: "trash her classroom", "egg his car", "slash the tires".
+    r"trash (?:\S+ ){0,3}?(?:classroom|room|car|truck|house|locker|office|desk|stuff|things)",
+    r"egg (?:\S+ ){0,3}?(?:car|truck|house)", r"key (?:\S+ ){0,3}?(?:car|truck)", r"slash (?:\S+ ){0,3}?tires",
+    r"vandaliz\w+", r"(?:rayar|romper|ponchar)(?:le)? (?:el|la|las|los|su|sus) (?:\w+ )?(?:carro|coche|llantas|salon"
+    r"|ventanas)",
     r"hacer(?:le|les)? dano", r"arreglar(?:lo|la|los|las|te)", "arreglar a",
 ) + _NOT_SELF + _NOT_SPORT
 _RIVALS = words(r"(?:the|that|this) (?:other )?(?:school|team|kids?|side|squad)")
@@ -229,7 +234,10 @@ THREAT_PHRASE = words(
     # Someone about to be hurt: "everyone at lincoln is getting shot tmrw".
     r"(?:is|are|will be|going to be|going to get|will get|gets|get|getting) (?:shot|stabbed|killed|blown up"
     r"|murdered|shot up|jumped|beat up|hurt)(?! (?:last|yesterday))", "se van a arrepentir",
-    r"me las (?:va|vas|van) a pagar", r"estas muert[oa]", r"te vas a morir",
+    r"(?:me|te|se|nos) las (?:va|vas|van|voy|vamos) a pagar", r"(?:sabe|se|sabemos|saben|sabes) donde (?:vive|vives"
+    r"|viven|vivo|estudia)", r"knows? where (?:you|she|he|they|i|we) (?:lives?|sleeps?)",
+    r"(?:that|the) (?:lockdown )?drill (?:will not|can not|is not going to) (?:save|help)", r"estas muert[oa]",
+    r"te vas a morir",
     r"todos van a (?:ver|pagar|morir)", r"(?:te|los|las) voy a matar", r"ya (?:vas|van) a ver",
 )
 # Words that are a threat only beside a weapon: a gun photo captioned "see you monday".
@@ -240,11 +248,22 @@ OMINOUS = words(
     r"counting down", r"(?:you|they|everyone) (?:will|are going to) see", "soon", "not for long",
     r"last day", "ready", r"(?:nos|los|te) vemos", "ya casi", "pronto", r"(?:come|coming|be) back",
     r"(?:regresar|volver)(?:a)?",
+    r"(?:bye bye|goodbye|good bye|bye|rip|adios|farewell) (?:\w+ ){0,2}(?:high|school|middle|elementary|academy|hs"
+    r"|escuela|prepa|secundaria)", r"(?:last|ultimo) day (?:of|at|for) (?:\w+ )?(?:high|school|escuela)",
 )
 # A fight with a time set is a planned fight; "there was a fight yesterday" is not.
 _NOT_PAST = r"(?<!\bwas )(?<!\bwere )(?<!\bhad )(?<!\bin )(?<!\binto )"
-PLANNED_FIGHT = Near(_NOT_PAST + words(r"a (?:\w+ )?fight", "fights", "the fight", r"una (?:\w+ )?pelea", "1v1"),
-                     AnyOf(TIME, words("planned", "set up", "always", "every")), 6)
+PLANNED_FIGHT = AnyOf(
+    Near(_NOT_PAST + words(r"a (?:\w+ )?fight", "fights", "the fight", r"una (?:\w+ )?pelea", "1v1"),
+         AnyOf(TIME, words("planned", "set up", "always", "every")), 6),
+    # Slang for a fight that is set: "it's going down saturday", "the beef gets settled at the park".
+    Near(words(r"(?:it is|its|it will be|it|shit is|everything is) going down", r"(?:a|un|got|has|have|hay|some|the)"
+               r" beef (?:between|with|going on|over|on)", "beef between",
+               r"se van a (?:pelear|agarrar|dar|madrear)", r"va a haber (?:una )?(?:pelea|bronca|madriza)",
+               r"(?:going to|will|about to) (?:square up|scrap|run (?:it|the fade)|throw hands)", r"(?:meet|meeting)"
+               r" up to fight", r"(?:se|nos) (?:van|vamos) a (?:partir|romper) la madre"),
+         AnyOf(TIME, PLACE), 12),
+)
 BRANDISH = AnyOf(
     near(words(r"pull(?:s|ed|ing)"), WEAPON + " on", 2),
     Near(WEAPON, words(r"(?:wav|point|swing|flash|aim)(?:s|ed|ing|in)? (?:it|them|that|the \w+) at",
@@ -280,10 +299,13 @@ HIT_LIST = AnyOf(
          6, ordered=True),
     # A list of names the reporter finds ominous: "my name is on it", titled "first".
     Near(words(r"lists? of (?:names|people|kids|students|teachers)", r"names? (?:in|on) (?:a|his|her|the) (?:\w+ )?"
-               r"(?:list|notebook|phone|notes)", r"(?:a|his|her) list", r"lista de (?:nombres|personas|alumnos)"),
+               r"(?:list|notebook|phone|notes)", r"(?:a|his|her) list", r"lista (?:de|con) (?:los |las )?"
+               r"(?:nombres|personas|alumnos|gente|estudiantes|companeros)", r"(?:una|su) lista"),
          words(r"(?:my|his|her|their|our) names? (?:is|are|was|were) on", r"(?:i am|he is|she is|we are) on it",
                "titled", "first", "next", "called", "named", r"(?:will|going to|should|are going to) pay",
-               "who will", "se las van a pagar", r"crossed (?:off|out)", "targets", "deserve", "esta en", "estan en"),
+               "who will", r"se las (?:va|van) a pagar", r"crossed (?:off|out)", "targets", "deserve", "esta en",
+               "estan en", r"(?:hates?|can not stand|does not like)", r"(?:le|les) caen? mal", r"odia\w*",
+               r"(?:people|kids|students|everyone) (?:he|she|they) (?:hates?|does not like)"),
          12),
     # Names written beside drawings or talk of killing.
     Near(words(r"(?:wrote|writes|writing|written) (?:\w+ ){0,2}names?",
@@ -349,7 +371,8 @@ SHOWN_ONLINE = Near(
     WEAPON, 6,
 )
 # Hunting, a range trip with a parent, a gun safety class: a weapon with no one to hurt.
-SPORTING = words(r"hunt(?:ing|er)?", r"deer (?:season|camp)", r"(?:gun|hunter|firearm) safety", "skeet",
+SPORTING = words(r"hunt(?:ing|er)?", r"deer(?: \w+)?", "opening day",
+                 r"(?:duck|turkey|elk|dove) season", r"(?:gun|hunter|firearm) safety", "skeet",
                  r"trap shooting", r"cazar", r"caceria", r"camping", r"scouts?", r"fishing", r"whittl\w+",
                  r"(?:is|was) (?:it|that|this) (?:allowed|ok|okay|against the rules)", r"(?:are|is) (?:we|they|kids)"
                  r" allowed", r"(?:can|may|could) (?:he|she|my \w+|i|we|they) bring", r"(?:se puede|puede) traer")
@@ -358,8 +381,42 @@ BRING = Near(
     WEAPON, 5, ordered=True,
 )
 # A device left where people are: "a backpack that is ticking", "wires sticking out".
+# What a home-made bomb looks like to someone who sees it: a weapon once any threat comes with it.
+DEVICE_PARTS = words(r"pipes? (?:and|with) (?:\w+ )?wires?", r"wires? (?:and|with|on|taped to) (?:a |some )?pipes?",
+                     r"(?:wires|pipe) (?:and|with) (?:a )?timer", r"timer (?:and|with) wires",
+                     r"tubos? (?:y|con) cables", r"cables (?:y|con) (?:un )?tubos?")
 DEVICE = words("ticking", r"wires? (?:sticking|coming|hanging) out",
                r"suspicious (?:package|backpack|bag|device|box)", r"paquete sospechoso", r"mochila sospechosa")
+# A bomb given a time to go off: "bomb goes off 1:15 wednesday".
+BOMB_SET = Near(EXPLOSIVE, words(r"go(?:es)? off", "going off", r"(?:will|is going to|going to) (?:explode|blow)",
+                                 r"explod(?:e|es)", r"detonat\w+", "explotar", "explota"), 4)
+# A time something is set for, not "today" or "now" that any report carries.
+SET_TIME = words(
+    "tonight", "tomorrow", r"(?:mon|tues|wednes|thurs|fri|satur|sun)days?", r"\d{1,2}(?::\d\d)? ?(?:am|pm)",
+    r"\d{1,2}:\d\d", r"on (?:the )?\d{1,2}(?: \d{1,2}|st|nd|rd|th)?", "noon", "midnight",
+    r"(?:jan|feb|march|april|may|june|july|aug|sept|oct|nov|dec)\w* \d{1,2}(?:st|nd|rd|th)?", "esta noche", "manana",
+    "lunes", "martes", "miercoles", "jueves", "viernes", "sabado", "domingo",
+    r"(?:at|during) (?:the )?(?:pep rally|assembly|dance|prom|graduation|game|lunch|dismissal)",
+)
+# A weapon and a day written or posted to people: "wont save u on the 14th 🔫🔫".
+DATED = Near(
+    words("wrote", "written", r"writ(?:es|ing)", r"says?", "saying", r"post(?:s|ed)?", r"comments?", "commented",
+          r"captions?", "captioned", r"messages?", r"text(?:s|ed)?", r"dm(?:s|ed)?", r"notes?", "graffiti",
+          r"stor(?:y|ies)", "dijo", "escribio", "decia", "publico"),
+    Near(WEAPON + "(?! threats?)", SET_TIME, 6), 16, ordered=True,
+)
+# "nothing will save you": a menace that carries its own negation.
+MENACE = words(r"(?:will not|can not|is not going to|are not going to|nothing (?:will|can|is going to)"
+               r"|no one (?:will|can)|nobody (?:will|can)) save (?:you|y all|them|anyone|everyone|any of you"
+               r"|(?:this|the|your) school)",
+               r"(?:nadie|nada) (?:te|los|les|la|lo) va a salvar")
+# Practising to shoot with an event in mind: "at the range 'for the pep rally'".
+RANGE_EVENT = Near(
+    RANGE,
+    words(r"for (?:the )?(?:pep rally|rally|assembly|dance|graduation|prom|homecoming|school|last day|big day"
+          r"|game|(?:mon|tues|wednes|thurs|fri)day)", r"para (?:la |el )?(?:escuela|asamblea|baile|graduacion)"),
+    12,
+)
 ARSON = words(
     r"(?:school|building|gym|place|house|classroom|it) (?:would|will|is going to) go up(?: in flames| fast)?",
     r"burn(?:s|ing)? (?:down )?(?:the )?(?:\w+ )?(?:school|building|gym|place|house)",
@@ -395,7 +452,9 @@ PAST_VIOLENCE = words("got jumped", r"jumped (?:him|her|a|the)", r"beat (?:\w+ )
 
 _AFFIRMED = Matcher({
     "weapon": AnyOf(GUN, BLADE, AMMO),
-    "explosive": EXPLOSIVE,
+    "explosive": AnyOf(EXPLOSIVE, DEVICE_PARTS),
+    "bomb_set": BOMB_SET,
+    "range_event": RANGE_EVENT,
     "blunt": BLUNT,
     "harm": AnyOf(Near(INTENT, HARM, 3, ordered=True), Near(INTENT, HARM_OBJ, 3, ordered=True),
                   Near(INTENT, HARM_PRONOUN, 3, ordered=True), Near(INTENT, HARM_NAMED, 3, ordered=True),
@@ -425,6 +484,8 @@ _AFFIRMED = Matcher({
 _FIXED = Matcher({
     "warning": WARNING,
     "sextortion": SEXTORTION,
+    "dated": DATED,
+    "menace": MENACE,
     "hate": HATE_SYMBOL,
     "suicidal_negative": SUICIDE_NEGATIVE,
     "scared": SCARED,
@@ -447,22 +508,25 @@ _SIGNALS = {
     "sextortion": "threat.sextortion", "hate": "threat.hate_symbol", "time_or_place": "threat.time_or_place",
     "target": "threat.target", "online": "threat.online", "armed_threat": "threat.intent",
     "range": "threat.preparation", "device": "threat.explosive", "shown_online": "threat.online",
+    "bomb_set": "threat.explosive", "menace": "threat.intent", "dated": "threat.dated_weapon",
+    "range_event": "threat.preparation",
 }
 # Every signal name this plugin can emit.
 SIGNALS = frozenset(_SIGNALS.values()) | {"immediate.dispatch"}
 # Any of these opens the workflow on its own.
 _OPENS = frozenset({
     "harm", "armed_harm", "mass", "hit_list", "present", "bring", "arson", "death_message", "threat_word",
-    "warning", "sextortion", "prep_plan", "prep_threat", "armed_threat", "device", "weapon_shown",
+    "warning", "sextortion", "prep_plan", "prep_threat", "armed_threat", "device", "weapon_shown", "bomb_set",
+    "dated", "range_event", "menace",
 })
 # These open it only when the reporter also picked "threat".
 _WEAK = frozenset({"weapon", "explosive", "past_violence", "scared", "prep_acquire"})
 # What turns getting a weapon into a preparatory step.
-_THREAT_CONTEXT = frozenset({"harm", "mass", "hit_list", "threat_word", "warning", "death_message"})
+_THREAT_CONTEXT = frozenset({"harm", "menace", "mass", "hit_list", "threat_word", "warning", "death_message"})
 # Each of these alone is a reason for immediate police under the district's rules.
 _DISPATCH_ALONE = frozenset({
     "present", "bring", "hit_list", "sextortion", "armed_harm", "prep_plan", "prep_threat", "mass_intent",
-    "armed_threat", "device", "weapon_shown",
+    "armed_threat", "device", "weapon_shown", "bomb_set", "dated", "range_event",
 })
 _ARMED = frozenset({"weapon", "explosive", "armed_harm", "bring", "blunt"})
 
@@ -471,7 +535,12 @@ def _concepts(doc: Doc) -> set[str]:
     found = _AFFIRMED.hits(doc) | _FIXED.hits(doc)
     if "suicidal_negative" in found:
         found.add("suicidal")
-    if "sporting" not in found:
+    # A weapon beside someone's own wish to die, with no one else named: the wellbeing
+    # workflow's welfare case, not a threat to others.
+    own_life = "suicidal" in found and not found & (_THREAT_CONTEXT | {"dated", "bomb_set", "present", "bring"})
+    if "sporting" in found or own_life:
+        found -= {"dated", "range_event"}
+    if "sporting" not in found and not own_life:
         if "range" in found:
             # Practising to shoot is getting a weapon ready.
             found |= {"prep_acquire", "weapon"}
@@ -480,7 +549,7 @@ def _concepts(doc: Doc) -> set[str]:
             found.add("armed_threat")
         if "shown_online" in found and "time_or_place" in found:
             found.add("weapon_shown")
-    elif not found & _THREAT_CONTEXT:
+    elif "sporting" in found and not found & _THREAT_CONTEXT:
         # A knife for the camping trip, a rifle for deer season: asked about, not brought to hurt.
         found.discard("bring")
     if "prep_acquire" in found and found & _THREAT_CONTEXT:
@@ -496,7 +565,7 @@ def _dispatch(found: set[str]) -> bool:
     armed = bool(found & _ARMED)
     return bool(
         found & _DISPATCH_ALONE
-        or (armed and found & {"harm", "warning", "death_message"})
+        or (armed and found & {"harm", "warning", "death_message", "menace"})
         or ("arson" in found and found & {"arson_means", "time_or_place"})
         # A hate symbol with a death message: d049's swastika and "die" on a student's car.
         or ("death_message" in found and "hate" in found)

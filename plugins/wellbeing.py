@@ -105,7 +105,8 @@ SELF_HARM = words(
 EATING = words(
     r"(?:has not|have not|is not|are not|not|never|stopped|refuses to|barely|will not|does not|do not"
     r"|did not) (?:been )?eat(?:ing|s)?", r"(?:has not|have not|not) eaten",
-    r"(?:only|barely) eats? (?:an? |one |half (?:an? )?)?\w+ a day",
+    r"(?:only|barely) eats? (?:like |about |maybe |just |around )?(?:an? |one |half (?:an? )?)?\w+ a day",
+    r"(?:can not|could not|does not|do not) (?:sleep (?:or|and) )?eat\b", r"faint(?:s|ed|ing)",
     r"hates? (?:her|his|my|their) (?:body|weight)", r"(?:counting|counts) calories",
     r"skip(?:s|ping)? (?:lunch|meals|breakfast|dinner)",
     r"(?:starv\w+|throw(?:s|ing)? up|vomit\w*|purg\w+) (?:after|herself|himself|myself)", r"purg(?:e|es|ing)",
@@ -143,7 +144,13 @@ ABUSE = AnyOf(
           r"touch(?:es|ed|ing) (?:her|him|me) (?:inappropriately|down there|where)",
           r"private (?:parts|area|areas)", r"privates", r"partes intimas",
           r"makes? (?:her|him|me|them) do (?:stuff|things)", r"does (?:stuff|things) to (?:her|him|me)",
-          r"abus(?:o|aron|a) (?:sexual|de)", "maltrato", "moretones"),
+          r"abus(?:o|aron|a) (?:sexual|de)", "maltrato", "moretones",
+          # What a young child says instead: "secret games", "bad touches".
+          r"(?:secret|special) games?", r"bad touch\w*", r"juegos? secretos?", r"(?:me|la|lo|le) toca (?:ahi|sus|mis)"),
+    Near(_CARER, words(r"(?:our|a|their|his|her|little) secrets?",
+                       r"comes? in(?:to)? (?:her|his|my) (?:bed)?room at night",
+                       r"(?:gets|got) in(?:to)? (?:her|his|my) bed",
+                       r"nuestro secreto", r"touch(?:es|ed|ing)? (?:her|him|me|them)"), 14),
 )
 NEGLECT = words(
     "comes to school hungry", "dirty clothes",
@@ -157,11 +164,18 @@ NEGLECT = words(
     r"(?:lo|la|los) dejan solos? (?:por dias|todo el dia)", r"neglect\w*", r"kicked (?:him|her|me) out",
     r"kicked out of (?:the house|home)", r"sleeping in (?:his|her|their|a) car", "homeless",
     r"nobody (?:feeds|takes care of) (?:her|him)", r"(?:has|have) nowhere to (?:go|sleep|live)",
+    r"no (?:tiene|tienen|tengo|hay) (?:nada )?(?:que|de|para) comer", r"(?:llega|viene|va) (?:a \w+ )?sin comer",
+    r"duerme(?:n)? en (?:el|un|su) (?:carro|coche|auto|parque|calle|camion)", "en la calle",
+    r"(?:la misma|misma) ropa (?:toda la semana|todos los dias|cada dia)",
+    r"same (?:dirty )?clothes (?:every day|all week|for days|everyday)",
+    r"(?:comes|came|shows up) (?:to school )?(?:hungry|starving|with no (?:lunch|food|coat|jacket))",
+    r"(?:alone|sola?) (?:at|a las) (?:\d|6|5|seis|cinco)",
 )
 CRISIS = words(
-    r"(?:came|comes|showed up|was|is|got) (?:to school |in class |at school )?(?:drunk|high|wasted)",
+    r"(?:came|comes|showed up|was|is|got) (?:to school |to class |in class |at school )?(?:drunk|high|wasted"
+    r"|stoned|faded)", r"(?:can not|could not) (?:even )?(?:stand up|walk straight|wake up|stay awake)",
     r"drunk (?:at|in) (?:school|class)", r"overdos\w+", r"(?<!almost )(?<!nearly )passed out",
-    r"panic attacks?",
+    r"panic_attacks?", r"anxiety_attacks?",
     r"mental breakdowns?", r"breakdowns?",
     r"crying (?:every day|all the time|in the bathroom|nonstop|constantly)",
     r"depress(?:ed|ion)", "hopeless", r"hates? (?:my|his|her|their) life", "ran away", "runaway",
@@ -202,13 +216,35 @@ _NOW = words(
     "esta noche",
     "hoy", "ahorita", "ahora",
 )
-_MEANS = words(
-    r"pills?", "bottle of", "tylenol", "advil", "meds", "medication", r"guns?", "rope", "bridge", "roof",
-    r"train ?tracks?", "knife", r"razors?", r"blades?", r"jump(?:ing)? off", "overdose", "building",
-    r"pastillas?", r"medicinas?", "puente", "cuerda", "pistola", "navaja",
+# Medicines and drugs by class or by the endings their names share: any of them taken in bulk,
+# or held with a plan, is the means.
+DRUG = words(
+    r"pills?", r"meds?", r"medications?", r"medicines?", r"prescriptions?", "tylenol", "advil", r"ibuprofen",
+    r"aspirin", r"benadryl", r"xanax", r"insulin(?: pens?)?", r"painkillers?", r"sleeping pills", r"antidepressants?",
+    r"acetaminophen", r"nyquil", r"melatonin", r"adderall", r"oxy\w*", r"percocets?", r"percs?", r"fentanyl",
+    r"lithium", r"tramadol", r"zoloft", r"prozac", r"lexapro", r"seroquel", r"vicodin", r"heroin", r"rat poison",
+    r"bleach", r"(?:ami|nor)triptyline", "fluoxetine", "sertraline", r"(?:es)?citalopram", "bupropion", "trazodone",
+    "quetiapine", "olanzapine", "risperidone", r"(?:dia|loraz|clonaz)epam", "alprazolam", r"(?:oxy|hydro)codone",
+    "methadone", "gabapentin", "propranolol", "metformin", "ambien", "valium", "klonopin", "ativan", "wellbutrin",
+    "celexa", "paxil", "effexor", "abilify", "naproxen", "aleve", "motrin", "excedrin", "codeine", "morphine",
+    "dramamine", r"antihistamines?", r"opioids?", r"narcotics?", r"(?:blood pressure|heart|diabetes|anxiety|seizure)"
+    " (?:meds|medicine|medication|pills)",
+    r"pastillas?", r"medicinas?", r"medicamentos?", r"pildoras?", r"insulina",
 )
+_MEANS = AnyOf(DRUG, words(
+    "bottle of", r"guns?", "rope", "bridge", "roof", r"train ?tracks?", "tracks", "train",
+    "knife", r"razors?", r"blades?", r"jump(?:ing)? off", "overdose", "building", r"belts?", "garage",
+    "puente", "cuerda", "pistola", "navaja", r"vias del tren", "tren",
+))
 # Goodbye with the means to hand is a suicide message, whatever words come with it.
-GOODBYE = Near(words("goodbye", "bye forever", "farewell", "despedida", "adios", r"se despid\w+"), _MEANS, 12)
+GOODBYE = Near(words("goodbye", "bye forever", "farewell", "despedida", "adios", r"se despid\w+",
+                     "sorry for everything"), _MEANS, 20)
+# "doing it tonight" beside the means: a plan set for a time, whatever the means are.
+PLAN_WITH_MEANS = Near(
+    words(r"(?:doing|do|going to do|about to do) it (?:tonight|today|now|right now|when|after|before|once|this)",
+          r"(?:lo va|lo voy) a hacer (?:hoy|esta noche|cuando|ahorita)", r"hacerlo (?:hoy|esta noche|ahorita)"),
+    _MEANS, 20,
+)
 # A note written beside the means and a time: "tonight is the night, she has her dad's gun and
 # a note written". The writer's own note, never "a note in my locker".
 NOTE_WITH_MEANS = Near(
@@ -240,9 +276,11 @@ DANGER_NOW = words(
     r"no (?:contesta|responde)",
 )
 IN_PROGRESS = words(
-    r"(?:took|taken|swallowed|ate|drank) (?:\w+ ){0,6}(?:pills?|tylenol|advil|meds|medications?|bottle"
+    r"(?:took|taken|swallowed|ate|drank) (?!(?:her|his|my|their) (?:daily |usual |normal )?"
+    r"(?:meds|medications?|medicine|pills)\b)(?:\w+ ){0,6}(?:pills?|tylenol|advil|meds|medications?|bottle"
     r"|antidepressants?|prescriptions?|xanax|insulin|ibuprofen|aspirin|benadryl|sleeping pills|painkillers)",
     r"(?:took|swallowed) (?:all|every one) of (?:my|her|his|their)",
+    r"(?:cut|cuts|slit) (?:\w+ )?(?:too|really|so) deep",
     r"(?:is|are) (?:cutting|bleeding|overdosing) (?:\w+ )?right now", "overdosed",
     r"slit (?:her|his|their) wrists",
     r"se tomo (?:\w+ ){0,4}(?:pastillas|medicinas|el frasco|antidepresivos)",
@@ -253,12 +291,28 @@ IN_PROGRESS = words(
     r"sent (?:me )?(?:a )?goodbye",
 )
 
+# An ordinary dose for an ordinary ache: "took 2 advil for her headache".
+ORDINARY_DOSE = words(
+    r"for (?:his|her|my|their|a|the) (?:\w+ )?(?:headache|migraine|cramps|fever|cold|flu|allergies|back|pain"
+    r"|toothache|period|cough)", "as prescribed", r"like (?:the|his|her|my) doctor (?:said|told)",
+)
+# Any medicine taken in bulk: "took like 20 of her mom's amitriptyline".
+TOOK_DRUG = Near(
+    words("took", "taken", "swallowed", "downed", "ate", "drank", r"se tom(?:o|aron)"),
+    Near(words("all", "a bunch", "a lot", "a handful", "handful", "too many", "the whole", "every", r"\d\d+",
+               "bunch", "lots", "tons", "todas", "un monton", "muchas", "un frasco", "a bottle", "bottle"), DRUG, 5,
+         ordered=True),
+    2, ordered=True,
+)
+
 _AFFIRMED = Matcher({
-    "suicide": AnyOf(SUICIDE, GOODBYE, NOTE_WITH_MEANS, JUMP, HIGH_EDGE),
+    "suicide": AnyOf(SUICIDE, GOODBYE, NOTE_WITH_MEANS, JUMP, HIGH_EDGE, PLAN_WITH_MEANS),
+    "plan_means": PLAN_WITH_MEANS,
+    "ordinary_dose": ORDINARY_DOSE,
     "self_harm": SELF_HARM,
     "crisis": AnyOf(CRISIS, INTOXICATED),
     "worry": WORRY,
-    "in_progress": IN_PROGRESS,
+    "in_progress": AnyOf(IN_PROGRESS, TOOK_DRUG),
     "now": _NOW,
     "means": _MEANS,
 })
@@ -291,6 +345,8 @@ _HIGH = frozenset({"suicide", "self_harm", "abuse", "in_progress", "told_to_die"
 
 def _concepts(doc: Doc) -> set[str]:
     found = _AFFIRMED.hits(doc) | _FIXED.hits(doc)
+    if "ordinary_dose" in found and "suicide" not in found:
+        found.discard("in_progress")
     own_words = "suicide_negative" in found
     if "suicide" in found and "told_to_die" in found and not own_words:
         # "telling him to go kill himself" is about the sender: suicide counts only if it
@@ -301,11 +357,11 @@ def _concepts(doc: Doc) -> set[str]:
     if own_words:
         found.add("suicide")
     # Tips are a sentence or two: a plan and "tonight" anywhere in one are one plan.
-    if "suicide" in found and "now" in found:
+    if ("suicide" in found and "now" in found) or "plan_means" in found:
         found.add("plan_now")
     if {"grooming_secret", "grooming_contact"} <= found:
         found.add("grooming")
-    return found - {"suicide_negative", "now", "grooming_secret", "grooming_contact"}
+    return found - {"suicide_negative", "now", "plan_means", "ordinary_dose", "grooming_secret", "grooming_contact"}
 
 
 def _welfare(found: set[str]) -> bool:

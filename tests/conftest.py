@@ -14,6 +14,7 @@ import pluggy
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from servers import HTTPServer, SMTPServer
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -122,6 +123,22 @@ def client(app: Flask) -> FlaskClient:
 def db(app: Flask) -> Iterator[Session]:
     with app.extensions["tipline.sessionmaker"]() as session:
         yield session
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SMTPServer]:
+    """A real SMTP server (aiosmtpd) on a free loopback port."""
+    server = SMTPServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def http_server() -> Iterator[HTTPServer]:
+    """A real HTTP server on a free loopback port that records what it receives."""
+    server = HTTPServer().start()
+    yield server
+    server.stop()
 
 
 def csrf_token(client: FlaskClient, path: str = "/") -> str:

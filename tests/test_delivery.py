@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 import smtplib
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.error import URLError
 
@@ -20,20 +19,6 @@ from tipline.types import OutgoingDelivery
 
 SECRET = "webhook-secret-for-tests"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[SMTPServer]:
-    server = SMTPServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def http_server() -> Iterator[HTTPServer]:
-    server = HTTPServer().start()
-    yield server
-    server.stop()
 
 
 def delivery(channel: str, destination: str, settings: dict[str, str], **kw: object) -> OutgoingDelivery:

@@ -169,6 +169,32 @@ def test_immediate_police(pm: pluggy.PluginManager, text: str, signal: str) -> N
     assert result.police and signal in result.signals
 
 
+@pytest.mark.parametrize(("text", "signal"), [
+    # Word classes rather than sentences: any medicine in bulk, any plan set beside the means.
+    ("she swallowed a whole bottle of her mom's blood pressure meds", "immediate.welfare"),
+    ("he sent me a pic of a bottle of pills and said he's doing it when his parents leave", "immediate.welfare"),
+    ("my little sister says her babysitter plays secret games with her", "immediate.welfare"),
+    ("someone texted the group chat a pic of an ar15 with the caption friday 10am", "immediate.dispatch"),
+    ("a guy on discord says he'll send my pics to everyone unless i pay him in gift cards", "immediate.dispatch"),
+])
+def test_immediate_police_by_word_class(pm: pluggy.PluginManager, text: str, signal: str) -> None:
+    result = run(pm, text)
+    assert result.police and signal in result.signals
+
+
+@pytest.mark.parametrize("text", [
+    "she took her meds this morning and felt better",
+    "he took like 3 advil for his headache",
+    "grandma says it hurts when she walks",
+    "my brother has a beef sandwich at lunch every day",
+    "he posted a pic of his deer rifle saying opening day is saturday",
+    "the coach said we're gonna kill em at the pep rally lol",
+    "Emily posted on her private story that she loves the new coach",
+])
+def test_everyday_words_near_the_new_classes_stay_calm(pm: pluggy.PluginManager, text: str) -> None:
+    assert not run(pm, text).police
+
+
 def test_threat_without_weapon_is_not_for_police(pm: pluggy.PluginManager) -> None:
     result = run(pm, "kevin told people he's going to fight sam after the game")
     assert result.workflows == ("threat",) and not result.police and result.priority == "high"
@@ -200,13 +226,14 @@ def test_negation_scope() -> None:
 
 
 def test_analysis_does_not_outlive_the_tip(pm: pluggy.PluginManager) -> None:
-    before = len(_text._DOCS)
     tip = TipDraft(text="he has a gun in his locker", category="other", school=None, submitted_at=WHEN)
+    key = id(tip)
     triage(pm, tip)
-    assert len(_text._DOCS) == before + 1
+    assert key in _text._DOCS  # shared by the plugins while the tip lives
     del tip
     gc.collect()
-    assert len(_text._DOCS) == before
+    # Other tests' tips may come and go meanwhile; this one's analysis must be gone.
+    assert key not in _text._DOCS or "gun" not in _text._DOCS[key].words
 
 
 # --------------------------------------------------------------------------------------

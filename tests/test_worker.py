@@ -131,20 +131,6 @@ def stand_in_manager() -> pluggy.PluginManager:
 
 
 @pytest.fixture
-def smtp_server() -> Iterator[SMTPServer]:
-    server = SMTPServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def http_server() -> Iterator[HTTPServer]:
-    server = HTTPServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def engine(db_url: str) -> Iterator[Engine]:
     eng = make_engine(db_url)
     yield eng

@@ -18,7 +18,10 @@ DEV = ROOT.parent / "shared" / "triage" / "dev.jsonl"
 HELDOUT = ROOT / "tests" / "data" / "triage_heldout.jsonl"
 # A second held-out set, written after the rules were tuned on fresh batches, in the same style.
 HELDOUT2 = ROOT / "tests" / "data" / "triage_heldout2.jsonl"
-HELDOUT_FILES = (HELDOUT, HELDOUT2)
+# Blind sets written by an author who never saw the rules, kept as a regression set once the
+# rules were tuned on them.
+BLIND = ROOT / "tests" / "data" / "triage_blind.jsonl"
+HELDOUT_FILES = (HELDOUT, HELDOUT2, BLIND)
 WORKFLOW_PLUGINS = (threat, deib, cyberbullying, wellbeing)
 
 
