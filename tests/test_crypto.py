@@ -71,3 +71,15 @@ def test_reporter_key_depends_only_on_code() -> None:
     pepper = receipts.pepper_from_secret("s" * 40)
     assert receipts.lookup_id("ABCDEFGHJKMNPQRS", pepper) != receipts.lookup_id(
         "ABCDEFGHJKMNPQRS", receipts.pepper_from_secret("t" * 40))
+
+
+def test_seal_to_many_opens_per_recipient_only() -> None:
+    a_priv, a_pub = crypto.generate_keypair()
+    b_priv, b_pub = crypto.generate_keypair()
+    blob_a, blob_b = crypto.seal_to_many([(a_pub, "ctx/a"), (b_pub, "ctx/b")], b"data key")
+    assert crypto.open_sealed(a_priv, blob_a, "ctx/a") == b"data key"
+    assert crypto.open_sealed(b_priv, blob_b, "ctx/b") == b"data key"
+    assert blob_a[:32] == blob_b[:32] and blob_a[32:] != blob_b[32:]  # one ephemeral, separate keys
+    for private, blob, ctx in ((a_priv, blob_b, "ctx/b"), (b_priv, blob_a, "ctx/a"), (a_priv, blob_a, "ctx/b")):
+        with pytest.raises(crypto.CryptoError):
+            crypto.open_sealed(private, blob, ctx)

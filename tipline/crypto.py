@@ -89,6 +89,23 @@ def seal_to(public: bytes, plaintext: bytes, context: str) -> bytes:
     return eph_pub + _aead_seal(key, plaintext, context.encode())
 
 
+def seal_to_many(recipients: list[tuple[bytes, str]], plaintext: bytes) -> list[bytes]:
+    """``seal_to`` for several (public key, context) pairs sharing one ephemeral key.
+
+    Each recipient's key comes from its own X25519 shared secret, bound to its public key and
+    context, with a fresh nonce, so the blobs are exactly what ``seal_to`` makes and open with
+    ``open_sealed``; one key generation serves a tip's whole list of inboxes.
+    """
+    ephemeral = X25519PrivateKey.generate()
+    eph_pub = ephemeral.public_key().public_bytes(RAW, serialization.PublicFormat.Raw)
+    blobs = []
+    for public, context in recipients:
+        shared = ephemeral.exchange(X25519PublicKey.from_public_bytes(public))
+        key = _hkdf(shared, eph_pub + public, b"tipline/v1/seal/" + context.encode())
+        blobs.append(eph_pub + _aead_seal(key, plaintext, context.encode()))
+    return blobs
+
+
 def open_sealed(private: bytes, blob: bytes, context: str) -> bytes:
     if len(blob) < 32:
         raise CryptoError("sealed blob too short")

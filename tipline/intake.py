@@ -127,9 +127,7 @@ def receive(session: Session, pm: pluggy.PluginManager, district: District, pepp
     )
     # Core INSERTs, one per table (multi-row for children): this is the submission's hot path,
     # and nothing here needs the ORM's identity map.
-    key_rows: list[dict[str, object]] = [
-        {"tip_id": tip_id, "inbox_key_id": None,
-         "sealed": crypto.seal_to(reporter_public, data_key, reporter_context(tip_id))}]
+    recipients: list[tuple[int | None, bytes, str]] = [(None, reporter_public, reporter_context(tip_id))]
     current = keyring.current_keys(session, inboxes)
     for inbox in list(inboxes):
         key = current.get(inbox)
@@ -140,9 +138,10 @@ def receive(session: Session, pm: pluggy.PluginManager, district: District, pepp
             log.warning("inbox %s has no key yet; run `tipline init`", inbox)
             inboxes.remove(inbox)
             continue
-        key_rows.append({"tip_id": tip_id, "inbox_key_id": key.id,
-                         "sealed": crypto.seal_to(key.public_key, data_key,
-                                                  inbox_context(tip_id, inbox, key.version))})
+        recipients.append((key.id, key.public_key, inbox_context(tip_id, inbox, key.version)))
+    sealed = crypto.seal_to_many([(public, context) for _, public, context in recipients], data_key)
+    key_rows = [{"tip_id": tip_id, "inbox_key_id": key_id, "sealed": blob}
+                for (key_id, _, _), blob in zip(recipients, sealed, strict=True)]
     session.execute(insert(Tip), [tip_row])
     session.execute(insert(TipKey), key_rows)
     if result.workflows:

@@ -306,7 +306,12 @@ def init_app(app: Flask, limiter: Limiter) -> None:
 
     @app.context_processor
     def _language() -> dict[str, Any]:
-        return {"_": _t, "lang": current_lang(), "languages": tuple(i18n.NAMES.items())}
+        lang = current_lang()  # once per page: templates call _() dozens of times
+
+        def translate(text: str, **params: object) -> str:
+            return i18n.translate(lang, text, **params)
+
+        return {"_": translate, "lang": lang, "languages": tuple(i18n.NAMES.items())}
 
     @app.after_request
     def _remember_language(response: Response) -> Response:
