@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import secrets
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,23 +82,29 @@ class PublicKey:
 
 
 _cache_lock = threading.Lock()
-_cache: dict[str, tuple[tuple[object, ...], dict[str, PublicKey]]] = {}
+_cache: dict[str, tuple[tuple[object, ...], dict[str, PublicKey], float]] = {}
+# How long a process trusts its copy before asking whether any key changed: a rotation
+# reaches every process within this time.
+RECHECK_SECONDS = 1.0
 
 
 def current_keys(session: Session, inbox_keys: list[str]) -> dict[str, PublicKey]:
     """The newest live public key of each named inbox.
 
     Every submission needs these, so they are kept per process and database, and re-read
-    whenever a key was added or retired anywhere: both change this cheap generation check,
-    so a rotation is seen by every process at its next tip.
+    whenever a key was added or retired anywhere: both change a cheap generation check, made
+    at most every RECHECK_SECONDS (and at once in the process that rotated, see ``forget``).
     """
+    cache_key = str(session.connection().engine.url)
+    now = time.monotonic()
+    with _cache_lock:
+        cached = _cache.get(cache_key)
+    if cached is not None and now - cached[2] < RECHECK_SECONDS:
+        return {name: cached[1][name] for name in inbox_keys if name in cached[1]}
     # The newest key's bytes too: a database restored or reset reuses ids, never keys.
     generation = tuple(session.connection().exec_driver_sql(
         "SELECT (SELECT max(id) FROM inbox_key), (SELECT count(retired_at) FROM inbox_key), "
         "(SELECT public_key FROM inbox_key ORDER BY id DESC LIMIT 1)").one())
-    cache_key = str(session.connection().engine.url)
-    with _cache_lock:
-        cached = _cache.get(cache_key)
     if cached is None or cached[0] != generation:
         rows = session.execute(
             select(Inbox.key, InboxKey.id, InboxKey.version, InboxKey.public_key)
@@ -106,10 +113,18 @@ def current_keys(session: Session, inbox_keys: list[str]) -> dict[str, PublicKey
         ).all()
         # Ascending versions: the newest of each inbox wins.
         fresh = {name: PublicKey(key_id, version, bytes(public)) for name, key_id, version, public in rows}
-        with _cache_lock:
-            _cache[cache_key] = (generation, fresh)
-        cached = (generation, fresh)
+        cached = (generation, fresh, now)
+    else:
+        cached = (generation, cached[1], now)
+    with _cache_lock:
+        _cache[cache_key] = cached
     return {name: cached[1][name] for name in inbox_keys if name in cached[1]}
+
+
+def forget() -> None:
+    """Drop this process's copy of the public keys (after adding or rotating keys)."""
+    with _cache_lock:
+        _cache.clear()
 
 
 def _write_private(path: Path, private: bytes) -> None:
@@ -167,6 +182,8 @@ def ensure_inboxes(session: Session, district: District, workflow_titles: dict[s
         if spec.key == ADMIN:
             admin_pub, admin_key_id = public, row.id
         created.append(spec.key)
+    if created:
+        forget()
     return created
 
 

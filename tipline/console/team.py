@@ -115,6 +115,7 @@ def deactivate(staff_id: int) -> Any:
     audit.record(session, g.staff.email, "staff_deactivated", member=member.email)
     rotated = rotate(session, {k.inbox.key for k in held if k.retired_at is None})
     session.commit()
+    keyring.forget()
     return redirect(url_for("console.team", rotated=",".join(rotated)))
 
 
