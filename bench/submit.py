@@ -331,6 +331,20 @@ class Contender:
     tally: Tally = field(default_factory=Tally)
     warm: Tally = field(default_factory=Tally)
     elapsed: float = 0.0
+    cpu: float = 0.0
+
+
+def worker_cpu_seconds(server: Gunicorn) -> float:
+    """User + system CPU time used so far by the server's worker processes."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in server.workers():
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
 
 
 def measure(contenders: list[Contender], args: argparse.Namespace) -> list[Figures]:
@@ -347,12 +361,18 @@ def measure(contenders: list[Contender], args: argparse.Namespace) -> list[Figur
     try:
         for r in range(args.rounds):
             for c in contenders if r % 2 == 0 else contenders[::-1]:
+                cpu_before = worker_cpu_seconds(c.server)
                 tally, elapsed = load(c.server, args.seconds / args.rounds, args.clients, c.needs_csrf,
                                       seed=args.seed + 100 * r)
+                c.cpu += worker_cpu_seconds(c.server) - cpu_before
                 c.tally.add(tally)
                 c.elapsed += elapsed
     finally:
         peaks = [sampler.finish() for sampler in samplers]
+    for c in contenders:
+        count = max(1, len(c.tally.receipts))
+        print(f"{c.server.name:>8}: server CPU {c.cpu / count * 1000:.2f} ms per submission (GET + POST), "
+              f"workers busy {c.cpu / max(c.elapsed, 1e-9):.2f} cores")
     return [Figures(c.server.name, c.elapsed, c.tally, peak, sampler.start_kb / 1024)
             for c, peak, sampler in zip(contenders, peaks, samplers, strict=True)]
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import fcntl
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -70,30 +68,6 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
-
-
-_sqlite_writer = threading.Lock()
-
-
-@contextmanager
-def writing(session: Session) -> Iterator[None]:
-    """Serialise SQLite write transactions across this server's threads and processes.
-
-    SQLite allows one writer; one that finds the database locked sleeps in growing steps
-    (1, 2, 5, 10 ms ...), so a burst of submissions spends more time asleep than writing.
-    Waiting on a thread lock and an flock instead wakes the next writer the moment the last
-    one commits. PostgreSQL takes row locks and needs no such line.
-    """
-    engine = session.get_bind()
-    if engine.dialect.name != "sqlite" or not isinstance(engine, Engine) or not engine.url.database:
-        yield
-        return
-    with _sqlite_writer, open(engine.url.database + ".write-lock", "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def init_app(app: Flask, url: str) -> None:

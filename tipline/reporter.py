@@ -164,10 +164,9 @@ def submit() -> tuple[str, int]:
     report = intake.Report(message=message, category=category, school=None if school == OUTSIDE else school,
                            contact=contact.strip(), files=files)
     try:
-        with db.writing(session):
-            received = intake.receive(session, current_app.extensions["tipline.pm"], settings().district, pepper,
-                                      report, db.utcnow(), nonce=nonce)
-            session.commit()
+        received = intake.receive(session, current_app.extensions["tipline.pm"], settings().district, pepper,
+                                  report, db.utcnow(), nonce=nonce)
+        session.commit()
     except Exception as exc:  # noqa: BLE001 - any failure must keep the reporter's words on screen
         session.rollback()
         already = intake.find_duplicate(session, pepper, nonce, report) if nonce else None
