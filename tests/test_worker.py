@@ -32,12 +32,12 @@ from sqlalchemy.orm import Session, sessionmaker
 import plugins.police
 import plugins.smtp
 import plugins.webhook
-from tipline import create_app, intake, keyring, receipts, worker
+from tipline import audit, create_app, intake, keyring, receipts, worker
 from tipline import plugins as hooks
 from tipline.config import Settings, load_settings
 from tipline.db import make_engine
 from tipline.hookspecs import hookimpl
-from tipline.models import Delivery, Disclosure
+from tipline.models import AuditEntry, Delivery, Disclosure
 from tipline.types import TipDraft, Vote, Workflow
 from tipline.uploads import CleanFile
 
@@ -289,6 +289,12 @@ def test_endpoint_down_is_retried_with_backoff_and_delivered_when_back(world: Wo
     assert row.state == "sent" and row.attempts == 2 and row.last_error is None
     assert [json.loads(r.body)["reference"] for r in world.http.requests] == [tip_id]
     assert len(world.disclosures()) == 1
+    # Each attempt is in the audit log, by delivery id and tip, and the chain holds.
+    with world.factory() as session:
+        entries = session.execute(select(AuditEntry.action, AuditEntry.tip_id).order_by(AuditEntry.id)).all()
+        assert [a for a, _ in entries] == ["delivery_failed", "delivery_failed", "delivery_sent"]
+        assert {t for _, t in entries} == {tip_id}
+        assert audit.verify(session).ok
 
 
 def test_repeated_failure_alerts_admins_once_without_tip_content(world: World) -> None:

@@ -41,7 +41,7 @@ import pluggy
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from tipline import crypto, intake, keyring, outbox, reading
+from tipline import audit, crypto, intake, keyring, outbox, reading
 from tipline import plugins as hooks
 from tipline.config import ConfigError, Settings, load_settings
 from tipline.db import make_engine, utcnow
@@ -280,9 +280,11 @@ def mark_sent(session_factory: SessionFactory, prepared: Prepared, now: datetime
         )
         if getattr(result, "rowcount", 0) != 1:
             return False
+        tip_id, reason = session.execute(
+            select(Delivery.tip_id, Delivery.reason).where(Delivery.id == out.id)).one()
+        audit.record(session, "worker", audit.DELIVERY_SENT, tip_id=tip_id, delivery=out.id, purpose=out.purpose,
+                     channel=out.channel)
         if out.purpose in POLICE_PURPOSES:
-            tip_id, reason = session.execute(
-                select(Delivery.tip_id, Delivery.reason).where(Delivery.id == out.id)).one()
             session.add(Disclosure(
                 tip_id=tip_id, delivery_id=out.id, recipient=f"{out.channel}:{out.destination}",
                 what=prepared.disclosed or "", why=reason or out.purpose, disclosed_at=now,
@@ -323,6 +325,8 @@ def mark_failed(session_factory: SessionFactory, settings: Settings, delivery_id
         row.locked_until = None
         row.last_error = error[:500]
         row.next_attempt_at = now + backoff(row.attempts, rng)
+        audit.record(session, "worker", audit.DELIVERY_FAILED, tip_id=row.tip_id, delivery=row.id,
+                     attempts=row.attempts, purpose=row.purpose)
         if row.attempts >= ALERT_AFTER and not row.alerted and row.purpose != ALERT_PURPOSE:
             row.alerted = True
             for address in settings.district.admin_alerts:
