@@ -110,7 +110,7 @@ def test_staff_read_tip_reply_and_reporter_answers(app: Flask, client: FlaskClie
     listing = client.get("/console/").get_data(as_text=True)
     assert tid in listing and "stab" not in listing  # the list never decrypts
     page = client.get(f"/console/tips/{tid}").get_data(as_text=True)
-    assert THREAT_SHS in page and "CSTAG" in page or "threat" in page
+    assert THREAT_SHS in page and "Threat assessment (CSTAG)" in page
     client.post(f"/console/tips/{tid}/reply", data={"text": "Which period did he say this in?"})
     client.post(f"/console/tips/{tid}/note", data={"text": "private: check with the SRO"})
     seen = reporter.post("/followup", data={"receipt": code}).get_data(as_text=True)

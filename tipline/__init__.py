@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import secrets
 import traceback
 from pathlib import Path
 from typing import Any
@@ -84,6 +83,3 @@ def _quiet_logs() -> None:
     # Werkzeug's request log starts with the client address: never let it out.
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
-
-def new_secret() -> str:
-    return secrets.token_urlsafe(48)

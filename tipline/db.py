@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -90,9 +88,3 @@ def session() -> Session:
         g.db_session = current_app.extensions["tipline.sessionmaker"]()
     s: Session = g.db_session
     return s
-
-
-@contextmanager
-def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
-    with factory() as s, s.begin():
-        yield s

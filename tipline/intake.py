@@ -16,7 +16,7 @@ import pluggy
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from tipline import crypto, keyring, outbox, receipts
+from tipline import crypto, keyring, outbox, reading, receipts
 from tipline import plugins as hooks
 from tipline.config import District
 from tipline.db import to_minute
@@ -170,7 +170,7 @@ def add_reporter_message(session: Session, tip: Tip, data_key: bytes, text: str,
     msg = Message(tip_id=tip.id, direction="reporter", created_at=minute, sealed_body=b"", dedupe_id=dedupe_id)
     session.add(msg)
     session.flush()
-    msg.sealed_body = crypto.seal_field(data_key, tip.id, f"message/{msg.id}", text.encode())
+    msg.sealed_body = reading.seal_message_body(data_key, msg, text)
     if files:
         session.execute(insert(Attachment), [attachment_row(data_key, tip.id, f, msg.id, minute) for f in files])
     tip.updated_at = minute

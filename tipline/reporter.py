@@ -292,8 +292,6 @@ def _csrf_failed(_exc: CSRFError) -> tuple[str, int]:
     if request.path.startswith("/followup"):
         return render_followup(None, state=FormState(errors=[_t("This page had expired. Please enter your "
                                                                 "receipt code again.")]), status=400)
-    if request.path.startswith("/console"):
-        return render_template("console/expired.html"), 400
     state = FormState(values={k: request.form.get(k, "") for k in ("message", "contact", "category", "school")},
                       errors=[notice])
     state.values["submission"] = _nonce() or secrets.token_urlsafe(24)

@@ -13,10 +13,6 @@ PRIORITIES: tuple[str, ...] = ("low", "normal", "high", "urgent")
 """Priorities from least to most pressing; the merge takes the highest vote."""
 
 
-def priority_rank(priority: str) -> int:
-    return PRIORITIES.index(priority)
-
-
 @dataclass(frozen=True)
 class TipDraft:
     """A tip in memory before it is sealed. Its text never leaves the process."""

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask
+from flask import Blueprint, Flask, render_template
 from flask_limiter import Limiter
+from flask_wtf.csrf import CSRFError
 
 from tipline.security import limit_view
 
 bp = Blueprint("console", __name__, url_prefix="/console")
+
+
+@bp.errorhandler(CSRFError)
+def _expired(_exc: CSRFError) -> tuple[str, int]:
+    return render_template("console/expired.html"), 400
 
 
 def init_app(app: Flask, limiter: Limiter) -> None:

@@ -20,7 +20,6 @@ from tipline.console.auth import admin_required, login_required, render, setting
 from tipline.models import (
     AuditEntry,
     Delivery,
-    Inbox,
     InboxGrant,
     InboxKey,
     Invitation,
@@ -208,17 +207,6 @@ def export() -> Any:
     response = Response(out.getvalue(), mimetype="text/csv")
     response.headers["Content-Disposition"] = 'attachment; filename="tipline-metadata.csv"'
     return response
-
-
-@bp.get("/inboxes")
-@admin_required
-def inboxes() -> Any:
-    session = db.session()
-    rows = session.execute(select(Inbox, func.count(InboxGrant.id)).join(InboxKey, InboxKey.inbox_id == Inbox.id)
-                           .outerjoin(InboxGrant, InboxGrant.inbox_key_id == InboxKey.id)
-                           .where(InboxKey.retired_at.is_(None)).group_by(Inbox.id).order_by(Inbox.key)).all()
-    return render("console/message.html", title="Inboxes",
-                  text="; ".join(f"{inbox.key}: {n} holder(s)" for inbox, n in rows))
 
 
 @bp.get("/deliveries")
