@@ -18,7 +18,7 @@ import re
 import unicodedata
 import weakref
 from bisect import bisect_right
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from tipline.types import TipDraft
@@ -594,7 +594,8 @@ class Doc:
     cue words. ``starts`` and ``sentences`` give each token's offset and sentence number,
     for word distances. ``words`` and ``prefixes`` (up to four letters) let a pattern skip a
     tip holding none of the words it can start at. ``memo`` keeps match offsets, so plugins
-    sharing vocabulary scan for it once.
+    sharing vocabulary scan for it once; ``findings`` keeps each plugin's concept names, so
+    the model reads what the rules saw without running them again.
     """
 
     text: str
@@ -605,6 +606,7 @@ class Doc:
     words: frozenset[str] = frozenset()
     prefixes: frozenset[str] = frozenset()
     memo: dict[int, list[Span]] = field(default_factory=dict, compare=False, repr=False)
+    findings: dict[str, frozenset[str]] = field(default_factory=dict, compare=False, repr=False)
 
     def negated(self, start: int, end: int) -> bool:
         """True when a match at ``start:end`` sits under a negation cue or contains one."""
@@ -945,6 +947,14 @@ class Matcher:
     def _counting(self, rule: Rule, doc: Doc) -> list[Span]:
         found = rule.find(doc)
         return [s for s in found if not doc.negated(*s)] if self._negatable else found
+
+
+def remembered(doc: Doc, key: str, find: Callable[[Doc], set[str]]) -> frozenset[str]:
+    """``find(doc)``, computed once per ``Doc`` and kept under ``key``."""
+    found = doc.findings.get(key)
+    if found is None:
+        found = doc.findings[key] = frozenset(find(doc))
+    return found
 
 
 def overlaps(span: Span, others: Iterable[Span]) -> bool:

@@ -9,7 +9,7 @@ dispatch at once ("immediate.dispatch").
 
 from __future__ import annotations
 
-from plugins._text import ONLINE, PERSON, SEXTORTION, TOLD_TO_DIE, AnyOf, Doc, Matcher, Near, doc_for, words
+from plugins._text import ONLINE, PERSON, SEXTORTION, TOLD_TO_DIE, AnyOf, Doc, Matcher, Near, doc_for, remembered, words
 from tipline.hookspecs import hookimpl
 from tipline.types import RecordField, Step, TipDraft, Vote, Workflow
 
@@ -245,9 +245,14 @@ def _concepts(doc: Doc) -> set[str]:
     return _FIXED.hits(doc)
 
 
+def concepts(doc: Doc) -> frozenset[str]:
+    """What the rules found in a tip, worked out once per tip; the model reads it too."""
+    return remembered(doc, KEY, _concepts)
+
+
 def vote(tip: TipDraft) -> Vote | None:
     doc = doc_for(tip)
-    found = _concepts(doc)
+    found = set(concepts(doc))
     if not found and tip.category == "bullying":
         found = _HINTED.hits(doc)
     if not found:

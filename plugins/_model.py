@@ -1,0 +1,149 @@
+"""A linear model of the labelled tips: the words the rules have not been taught yet.
+
+The rules in the workflow plugins explain themselves and rarely fire wrongly, but every
+round of unseen tips brings wording they miss: a medicine's name, a euphemism for abuse, a
+Spanish verb form, a weapon described without its name. This model reads the same
+normalised text the rules read (slang expanded, figurative uses neutralised, negated words
+marked) and scores each label with one logistic regression over words, word pairs and word
+stems. ``tools/train_triage.py`` fits it on the labelled tips and picks, on tips from
+authors held out of each fit, the score at which it may add a label the rules did not give.
+
+Pure stdlib and a dictionary lookup per feature, so it costs a small part of the rules'
+time. The weights file holds words from made-up training tips, never a real report.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from plugins._text import (
+    AMMO,
+    BLADE,
+    EXPLOSIVE,
+    GUN,
+    HATE_SYMBOL,
+    ONLINE,
+    PERSON,
+    PLACE,
+    SELF,
+    SUICIDE,
+    TIME,
+    Doc,
+    pattern,
+)
+
+LABELS = ("threat", "deib", "cyberbullying", "wellbeing", "police")
+# A sixth regression is fit only on tips that are threats or a student at risk: given that,
+# do they need police now? Police is a conjunction (a threat *and* a weapon, a plan or a
+# time; a crisis *and* it is happening now) that one linear score over all tips draws badly.
+HEADS = (*LABELS, "police_if_danger")
+MODEL_PATH = Path(__file__).with_name("data") / "triage_model.json"
+# Words this long are also counted by their first letters, so "amenazando" and "amenazo",
+# or "threatend" and "threatened", share evidence.
+_STEM_FROM = 6
+_STEM = 5
+
+
+# The rules' word classes, so evidence learned for one gun, time or place word carries to the
+# others the rules know: a tip naming a "draco" and "3rd period" reads like one naming a rifle
+# and a Friday. Same patterns as the plugins', so their matches are already memoised.
+_CLASSES = tuple((name, pattern(source)) for name, source in (
+    ("gun", GUN), ("blade", BLADE), ("ammo", AMMO), ("explosive", EXPLOSIVE), ("person", PERSON),
+    ("time", TIME), ("place", PLACE), ("online", ONLINE), ("hate", HATE_SYMBOL), ("suicide", SUICIDE),
+    ("self", SELF),
+))
+_WEAPONS = frozenset({"gun", "blade", "ammo", "explosive"})
+
+
+def _classes(doc: Doc) -> set[str]:
+    found = {name for name, rule in _CLASSES if any(not doc.negated(*span) for span in rule.find(doc))}
+    if found & _WEAPONS:
+        found.add("weapon")
+        found.update("weapon&" + other for other in ("time", "place", "person") if other in found)
+    if "suicide" in found and "time" in found:
+        found.add("suicide&time")
+    return {"k:" + name for name in found}
+
+
+def features(doc: Doc, findings: Iterable[str] = ()) -> set[str]:
+    """The binary features of one analysed tip. Negated words carry a ``~``; ``findings``
+    are the rules' concept names for the tip, so the model can weigh partial evidence a rule
+    needed more of (a weapon and a day, but no one named).
+
+    The reporter's category is left out: it is only a hint, and a model that leaned on it
+    would open the threat workflow for "shooting hoops" filed under threat.
+    """
+    feats = _classes(doc)
+    feats.update("r:" + name for name in findings)
+    scopes = doc.scopes
+    prev = "^"
+    for tok, start in zip(doc.text.split(" "), doc.starts, strict=False):
+        if not tok:
+            continue
+        if scopes and any(s <= start < e for s, e in scopes):
+            tok = "~" + tok
+        feats.add(tok)
+        feats.add(prev + " " + tok)
+        if len(tok) >= _STEM_FROM:
+            feats.add(tok[:_STEM] + "*")
+        prev = tok
+    return feats
+
+
+@dataclass(frozen=True)
+class Model:
+    """Per-head weights, the score above which each label is voted, and when the
+    conditional police head may add police: the tip is a threat or a crisis by at least
+    ``danger_margin`` past that label's threshold, and the head scores ``danger_cut``."""
+
+    weights: dict[str, tuple[float, ...]]
+    bias: tuple[float, ...]
+    thresholds: tuple[float, ...]
+    danger_margin: float = 99.0
+    danger_cut: float = 99.0
+
+    def scores(self, feats: set[str]) -> list[float]:
+        """Logits, one per head in ``HEADS`` order."""
+        total = list(self.bias)
+        get = self.weights.get
+        n = len(total)
+        for f in feats:
+            w = get(f)
+            if w is not None:
+                for i in range(n):
+                    total[i] += w[i]
+        return total
+
+    def labels(self, scores: list[float]) -> set[str]:
+        """The labels whose score reaches their threshold."""
+        found = {label for label, score, cut in zip(LABELS, scores[: len(LABELS)], self.thresholds, strict=True)
+                 if score >= cut}
+        danger = max(scores[0] - self.thresholds[0], scores[3] - self.thresholds[3])
+        if danger >= self.danger_margin and scores[5] >= self.danger_cut:
+            found.add("police")
+        return found
+
+
+def from_json(data: dict[str, object]) -> Model:
+    labels = data["labels"]
+    if labels != list(HEADS):
+        raise ValueError(f"model labels {labels!r} are not {list(HEADS)!r}")
+    raw_weights = data["weights"]
+    raw_bias = data["bias"]
+    raw_thresholds = data["thresholds"]
+    danger = data["danger"]
+    assert isinstance(raw_weights, dict) and isinstance(raw_bias, list) and isinstance(raw_thresholds, list)
+    assert isinstance(danger, dict)
+    weights = {str(k): tuple(float(x) for x in v) for k, v in raw_weights.items()}
+    return Model(weights, tuple(float(x) for x in raw_bias), tuple(float(x) for x in raw_thresholds),
+                 float(danger["margin"]), float(danger["cut"]))
+
+
+@cache
+def load(path: Path = MODEL_PATH) -> Model:
+    """The shipped model, read once per process."""
+    return from_json(json.loads(path.read_text(encoding="utf-8")))
