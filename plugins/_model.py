@@ -108,15 +108,12 @@ class Model:
 
     def scores(self, feats: set[str]) -> list[float]:
         """Logits, one per head in ``HEADS`` order."""
-        total = list(self.bias)
         get = self.weights.get
-        n = len(total)
-        for f in feats:
-            w = get(f)
-            if w is not None:
-                for i in range(n):
-                    total[i] += w[i]
-        return total
+        rows = [w for w in map(get, feats) if w is not None]
+        if not rows:
+            return list(self.bias)
+        # Transposed, each head's column sums in C rather than a Python loop per feature.
+        return [b + sum(column) for b, column in zip(self.bias, zip(*rows, strict=True), strict=True)]
 
     def labels(self, scores: list[float]) -> set[str]:
         """The labels whose score reaches their threshold."""

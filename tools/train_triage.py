@@ -2,8 +2,8 @@
 
     python tools/train_triage.py [--check] [labelled.jsonl ...]
 
-Without paths it reads every ``tests/data/**/*.jsonl`` training file (not the district's
-``dev.jsonl``, which stays a measure). Each file is one author's work, so thresholds are
+Without paths it reads every ``tests/data/**/*.jsonl`` file except ``tests/data/holdout/``
+(and never the district's ``dev.jsonl``): those stay measures. Each file is one author's work, so thresholds are
 picked on out-of-fold scores where each file is scored by a model fit without it: the score
 at which the model may add a label is one that held up on an author it had not read. The
 threshold for ``police`` is the lowest that keeps police raised on at most ``POLICE_FP`` of
@@ -61,7 +61,9 @@ class Example:
 
 
 def default_files() -> list[Path]:
-    return sorted((ROOT / "tests" / "data").rglob("*.jsonl"))
+    """Every labelled file under tests/data except the hold-out sets, kept to measure."""
+    data = ROOT / "tests" / "data"
+    return sorted(p for p in data.rglob("*.jsonl") if "holdout" not in p.relative_to(data).parts)
 
 
 def load(paths: list[Path]) -> list[Example]:
