@@ -276,6 +276,14 @@ DANGER_NOW = words(
     r" (?:answer|answering|pick up|picking up|respond|responding|reply)",
     r"no (?:contesta|responde)",
 )
+# Spelled-out negations that are the emergency: "won't wake up", "no respira".
+UNRESPONSIVE = words(
+    r"(?:will not|can not|could not) (?:wake up|waking up|wake (?:him|her|them) up)"
+    r"(?! (?:well|for|in time|on time|early|until|till|in the mornings?|lol)\b)",
+    r"(?:is not|stopped|is barely|are not) breathing(?! (?:well|right|good|through)\b)",
+    r"(?:is not|will not|not) respond(?:ing)? to (?:us|anything|anyone|his name|her name|shaking)",
+    r"no (?:despierta|respira|reacciona)",
+)
 IN_PROGRESS = words(
     r"(?:took|taken|swallowed|ate|drank) (?!(?:her|his|my|their) (?:daily |usual |normal )?"
     r"(?:meds|medications?|medicine|pills)\b)(?:\w+ ){0,6}(?:pills?|tylenol|advil|meds|medications?|bottle"
@@ -290,6 +298,15 @@ IN_PROGRESS = words(
     r"(?:cut|cuts|slit) (?:herself|himself|themselves|her|his) (?:\w+ )?(?:really |so |too )?deep",
     r"no (?:para|deja) de sangrar",
     r"sent (?:me )?(?:a )?goodbye",
+    # The body failing now: an overdose or alcohol poisoning, whatever was taken.
+    r"(?:is|was|went|are) (?:unconscious|unresponsive|turning (?:blue|gray|grey|purple|pale))",
+    r"(?:lips|face|skin) (?:are |is |went |turning |look |looks )?(?:blue|purple|gray|grey)",
+    r"(?:labios|cara) (?:\w+ )?(?:morados?|azul(?:es)?)", r"inconsciente",
+    # Cutting where someone is now, or blood on the floor: not a habit described, an injury now.
+    r"(?:is|are) (?:cutting|bleeding)(?: herself| himself| themselves)? (?:in|inside|at) (?:the|a|her|his) ",
+    r"se esta (?:cortando|desangrando) (?:ahorita|ahora|right now|en el)",
+    r"blood (?:all )?(?:over|on) the (?:floor|sink|bathroom)",
+    r"sangre (?:por todo el|en el) (?:piso|suelo|bano)",
 )
 
 # An ordinary dose for an ordinary ache: "took 2 advil for her headache".
@@ -325,6 +342,7 @@ _FIXED = Matcher({
     "told_to_die": TOLD_TO_DIE,
     "suicide_negative": SUICIDE_NEGATIVE,
     "danger_now": DANGER_NOW,
+    "in_progress": UNRESPONSIVE,
     "grooming_secret": GROOMING_SECRET,
     "grooming_contact": GROOMING_CONTACT,
 }, negatable=False)

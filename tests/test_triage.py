@@ -334,3 +334,27 @@ def test_every_pattern_is_gated() -> None:
     # them all gated is what keeps triage in the thousands of tips a second.
     ungated = [src[:60] for src, p in _text._PATTERNS.items() if p._gate is None]
     assert ungated == []
+
+
+@pytest.mark.parametrize("text", [
+    "at a party rn and he drank a ton and wont wake up",
+    "she is not breathing, her lips are blue",
+    "mi amigo tomo algo en el baño y no respira",
+    "a girl is cutting herself in the band room bathroom and there's blood all over the floor",
+    "se esta cortando ahorita en el baño de niñas",
+])
+def test_a_body_failing_now_gets_a_welfare_check(text: str) -> None:
+    result = run(rules_manager(), text)
+    assert "wellbeing" in result.workflows and result.police
+    assert "immediate.welfare" in result.signals
+
+
+@pytest.mark.parametrize("text", [
+    "my brother will not wake up for school lol",
+    "my dad is not breathing well with his cold",
+    "she has panic attacks and says she can't breathe before tests",
+    "mi amiga se está cortando otra vez, dice que está bien",
+    "his mom doesn't wake up in the mornings so he gets himself to school",
+])
+def test_everyday_sleep_and_breath_stay_off_the_police_line(text: str) -> None:
+    assert not run(rules_manager(), text).police
