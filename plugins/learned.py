@@ -45,8 +45,8 @@ def tipline_triage(tip: TipDraft) -> Vote | None:
     if police:
         # Police means a weapon or a plan, or a life at risk now: the likelier of the two
         # decides whether routing asks for dispatch or a welfare check.
-        threat, wellbeing = scores[LABELS.index("threat")], scores[LABELS.index("wellbeing")]
-        kind = "wellbeing" if wellbeing > threat else "threat"
+        threat_score, wellbeing_score = scores[LABELS.index("threat")], scores[LABELS.index("wellbeing")]
+        kind = "wellbeing" if wellbeing_score > threat_score else "threat"
         workflows.add(kind)
         signals.add("immediate.welfare" if kind == "wellbeing" else "immediate.dispatch")
     priority = "urgent" if police else "high" if workflows & _HIGH else "normal"

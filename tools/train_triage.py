@@ -262,6 +262,15 @@ def build(paths: list[Path]) -> dict[str, object]:
     }
 
 
+def dump(model: dict[str, object]) -> str:
+    """JSON with one feature per line, so a refit reads as a diff of the weights it moved."""
+    weights = model["weights"]
+    assert isinstance(weights, dict)
+    head = json.dumps({k: v for k, v in model.items() if k != "weights"}, indent=1, ensure_ascii=True)
+    rows = ",\n".join(f"{json.dumps(f, ensure_ascii=True)}: {json.dumps(w)}" for f, w in weights.items())
+    return head[:-2] + ',\n "weights": {\n' + rows + "\n }\n}\n"
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="fail when the shipped model is stale, without refitting")
@@ -277,7 +286,7 @@ def main(argv: list[str]) -> int:
         print(f"{MODEL_PATH.relative_to(ROOT)} matches its training files and code")
         return 0
     model = build(paths)
-    text = json.dumps(model, indent=0, sort_keys=False, ensure_ascii=True) + "\n"
+    text = dump(model)
     for label, figures in model["out_of_fold"].items():  # type: ignore[attr-defined]
         print(f"{label:<14} threshold {model['thresholds'][LABELS.index(label)]:>6}  {figures}")  # type: ignore[index]
     print(f"danger head: {model['danger']}; features kept: {len(model['weights'])}")  # type: ignore[arg-type]
