@@ -106,7 +106,7 @@ class Model:
     danger_margin: float = 99.0
     danger_cut: float = 99.0
 
-    def scores(self, feats: set[str]) -> list[float]:
+    def scores(self, feats: Iterable[str]) -> list[float]:
         """Logits, one per head in ``HEADS`` order."""
         get = self.weights.get
         rows = [w for w in map(get, feats) if w is not None]
