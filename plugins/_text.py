@@ -98,6 +98,8 @@ GUN = words(
     r"(?:his|her|my|an|the|brothers?|dads?|uncles?|cousins?) ar", "pistolas?", "armas?",
     "escopetas?", "fuscas?", "cuetes?", "uzis?", r"tec ?9s?", r"mac ?1[01]s?", "deagles?", r"bb guns?",
     r"pellet guns?",
+    # Slang for a gun, north and south of the border: "el cuerno de chivo", "got a glizzy".
+    r"cuernos? de chivo", "cuernito", r"fierros?", r"glizz(?:y|ies)", r"switch(?:y|ies)",
 )
 BLADE = words(
     "knife", "knives", "blades?", "switchblades?", "pocket ?knife", "machetes?", "box ?cutters?", "daggers?",

@@ -348,6 +348,19 @@ PREP_PLAN = AnyOf(
          AMMO, 5, ordered=True),
     words("manifesto", "counting down to", r"research(?:es|ed|ing)? (?:school )?shootings"),
 )
+# Scouting how a lockdown would go: how fast police come, which doors lock, where the SRO is.
+# Curiosity in a report or a drill asks the same, so it counts only beside a weapon or a threat.
+SCOUTING = Near(
+    words(r"ask(?:s|ed|ing)?", r"look(?:s|ed|ing)? up", r"googl\w+", r"search(?:es|ed|ing)?",
+          r"wr(?:ote|iting|ites) (?:it )?down", r"wants? to know", r"pregunt\w+", r"investig\w+"),
+    words(r"how (?:long|fast) (?:it takes )?(?:the )?(?:cops|police|officers|sro|swat)",
+          r"(?:police|cop) response times?", r"door alarms?", r"(?:which|what) (?:doors|rooms|classrooms)"
+          r" (?:lock|do not lock|can not lock|stay|are (?:unlocked|propped|open))",
+          r"(?:where|when) the (?:sro|officer|security guard|guard) (?:is|goes|takes|eats)",
+          r"cuanto (?:tarda|tardan) (?:la policia|los policias|la chota)"),
+    10, ordered=True)
+# Gear for a fight with police, not a hobby: "ordered a plate carrier and magazines".
+ARMOR = words(r"plate carriers?", "body armor", r"tactical vests?", r"bullet ?proof vests?", r"chalecos? antibalas")
 _POSSESS = words(
     "has", "had", "have", "got", r"carr(?:y|ies|ying)", "brought", r"hid(?:ing|es)?", r"keeps?", "kept",
     r"show(?:s|ed|ing)", r"pull(?:s|ed|ing)(?: out)?", r"flash(?:es|ed|ing)", r"wav(?:es|ed|ing)",
@@ -480,6 +493,8 @@ _AFFIRMED = Matcher({
     "range": RANGE,
     "device": DEVICE,
     "shown_online": SHOWN_ONLINE,
+    "armor": ARMOR,
+    "scouting": SCOUTING,
 })
 # Patterns that spell out their own negation, and facts a nearby negation does not undo.
 _FIXED = Matcher({
@@ -510,7 +525,8 @@ _SIGNALS = {
     "target": "threat.target", "online": "threat.online", "armed_threat": "threat.intent",
     "range": "threat.preparation", "device": "threat.explosive", "shown_online": "threat.online",
     "bomb_set": "threat.explosive", "menace": "threat.intent", "dated": "threat.dated_weapon",
-    "range_event": "threat.preparation",
+    "range_event": "threat.preparation", "armor": "threat.preparation",
+    "scouting": "threat.preparation",
 }
 # Every signal name this plugin can emit.
 SIGNALS = frozenset(_SIGNALS.values()) | {"immediate.dispatch"}
@@ -521,7 +537,7 @@ _OPENS = frozenset({
     "dated", "range_event", "menace",
 })
 # These open it only when the reporter also picked "threat".
-_WEAK = frozenset({"weapon", "explosive", "past_violence", "scared", "prep_acquire"})
+_WEAK = frozenset({"weapon", "explosive", "past_violence", "scared", "prep_acquire", "scouting"})
 # What turns getting a weapon into a preparatory step.
 _THREAT_CONTEXT = frozenset({"harm", "menace", "mass", "hit_list", "threat_word", "warning", "death_message"})
 # Each of these alone is a reason for immediate police under the district's rules.
@@ -553,6 +569,11 @@ def _concepts(doc: Doc) -> set[str]:
     elif "sporting" in found and not found & _THREAT_CONTEXT:
         # A knife for the camping trip, a rifle for deer season: asked about, not brought to hurt.
         found.discard("bring")
+    if "armor" in found and found & (_ARMED | _THREAT_CONTEXT | {"time_or_place"}):
+        # Body armor beside a weapon, a threat or a school: getting ready, like getting a gun.
+        found.add("prep_acquire")
+    if "scouting" in found and found & (_ARMED | _THREAT_CONTEXT | {"ominous", "prep_acquire"}):
+        found.add("prep_plan")
     if "prep_acquire" in found and found & _THREAT_CONTEXT:
         found.add("prep_threat")
     # "sporting" and "ominous" only shape the others here, but the model reads them too.

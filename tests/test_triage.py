@@ -358,3 +358,22 @@ def test_a_body_failing_now_gets_a_welfare_check(text: str) -> None:
 ])
 def test_everyday_sleep_and_breath_stay_off_the_police_line(text: str) -> None:
     assert not run(rules_manager(), text).police
+
+
+@pytest.mark.parametrize("text", [
+    "he keeps asking which doors stay propped and when the sro takes lunch and says everyone will pay",
+    "he has a gun at home and keeps asking how long it takes the police to come",
+    "en el grupo alguien mando foto de un cuerno de chivo y escribio 'el lunes en la cafeteria'",
+])
+def test_scouting_or_gun_slang_beside_a_threat_is_preparation(text: str) -> None:
+    result = run(rules_manager(), text)
+    assert "threat" in result.workflows and result.police
+
+
+@pytest.mark.parametrize("text", [
+    "my son asked how long it takes police to come when you call 911, for his civics report",
+    "she googled evacuation routes for the fire drill project",
+    "he bought body armor for airsoft",
+])
+def test_curiosity_about_police_or_gear_alone_is_not_a_plan(text: str) -> None:
+    assert not run(rules_manager(), text).police
