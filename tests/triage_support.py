@@ -22,8 +22,8 @@ HELDOUT2 = ROOT / "tests" / "data" / "triage_heldout2.jsonl"
 # rules were tuned on them.
 BLIND = ROOT / "tests" / "data" / "triage_blind.jsonl"
 HELDOUT_FILES = (HELDOUT, HELDOUT2, BLIND)
-# Written by two authors who never saw the rules or the model, scored once, and kept out of
-# the model's training: the only sets here that still measure tips triage has not seen.
+# Written by four authors who never saw the rules or the model, each pair scored before it
+# was tuned against, and kept out of the model's training.
 HOLDOUT_FILES = tuple(sorted((ROOT / "tests" / "data" / "holdout").glob("*.jsonl")))
 WORKFLOW_PLUGINS = (threat, deib, cyberbullying, wellbeing)
 # The product triages with the rules and the model that reads what they miss.
