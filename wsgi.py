@@ -1,5 +1,5 @@
 """What gunicorn serves: ``gunicorn wsgi:app``."""
 
-from tipline import create_app
+from tipline.app import create_app
 
 app = create_app()

@@ -47,7 +47,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, event, insert, select
 from sqlalchemy.orm import Session
 
-import tipline
+import tipline.app
 import tipline.config
 import tipline.plugins
 from tipline import access, intake, keyring, migrate, receipts, staff
@@ -361,7 +361,7 @@ def build_app(folder: Path) -> Flask:
     titles = {k: w.title for k, w in tipline.plugins.workflows(pm).items()}
     from sqlalchemy.orm import sessionmaker
 
-    from tipline.db import make_engine
+    from tipline.orm import make_engine
 
     engine = make_engine(url)
     try:
@@ -370,7 +370,7 @@ def build_app(folder: Path) -> Flask:
             keyring.ensure_inboxes(session, settings.district, titles, instance, settings.dispatch_key_path)
     finally:
         engine.dispose()
-    app = tipline.create_app(plugin_manager=pm, settings=settings)
+    app = tipline.app.create_app(plugin_manager=pm, settings=settings)
     app.config["WTF_CSRF_ENABLED"] = False
     return app
 

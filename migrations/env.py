@@ -7,7 +7,7 @@ from alembic import context
 from sqlalchemy import pool
 
 from tipline import models  # noqa: F401  (registers the tables)
-from tipline.db import Base, make_engine
+from tipline.orm import Base, make_engine
 
 config = context.config
 if config.config_file_name and config.attributes.get("configure_logger", True):

@@ -18,10 +18,11 @@ from servers import HTTPServer, SMTPServer
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from tipline import create_app, keyring, migrate
+from tipline import keyring, migrate
 from tipline import plugins as hooks
+from tipline.app import create_app
 from tipline.config import load_settings
-from tipline.db import Base, make_engine
+from tipline.orm import Base, make_engine
 
 PG_URL = os.environ.get("TIPLINE_TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("TIPLINE_TEST_REDIS_URL")

@@ -18,7 +18,7 @@ from helpers import png, receipt_of, submit, token
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from tipline.db import Base
+from tipline.orm import Base
 
 MARKER = "Purple-Walrus-Secret-7741 lives under the bleachers"
 AGENT = "Mozilla/5.0 (Tipline-Test-Agent-QX93)"

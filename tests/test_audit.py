@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tipline import audit
 from tipline.audit import GENESIS, AuditError, audit_command, entry_hash, record, verify
-from tipline.db import make_engine
 from tipline.models import AuditEntry
+from tipline.orm import make_engine
 
 ACTIONS = sorted(audit.ACTIONS)
 SECRET = "audit-test-secret-" + "y" * 40

@@ -18,8 +18,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from tipline import access, audit, crypto, intake, keyring, staff
-from tipline.db import utcnow
 from tipline.models import AuditEntry, InboxKey, Staff, StaffSession, StepRecord, Tip, TipKey
+from tipline.orm import utcnow
 
 THREAT_SHS = "a boy in 10th grade said he will bring a knife to school friday and stab kevin"
 BULLY_SHS = "girls keep making fake accounts to message my daughter that everyone hates her"

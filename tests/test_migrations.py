@@ -7,8 +7,8 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine
 
-from tipline.db import Base
 from tipline.migrate import alembic_config
+from tipline.orm import Base
 
 
 def test_models_match_migrations(migrated_template: str) -> None:

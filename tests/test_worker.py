@@ -32,12 +32,13 @@ from sqlalchemy.orm import Session, sessionmaker
 import plugins.police
 import plugins.smtp
 import plugins.webhook
-from tipline import audit, create_app, intake, keyring, receipts, worker
+from tipline import audit, intake, keyring, receipts, worker
 from tipline import plugins as hooks
+from tipline.app import create_app
 from tipline.config import Settings, load_settings
-from tipline.db import make_engine
 from tipline.hookspecs import hookimpl
 from tipline.models import AuditEntry, Delivery, Disclosure
+from tipline.orm import make_engine
 from tipline.types import TipDraft, Vote, Workflow
 from tipline.uploads import CleanFile
 

@@ -35,8 +35,8 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from tipline.db import make_engine, utcnow
 from tipline.models import AuditEntry
+from tipline.orm import make_engine, utcnow
 
 GENESIS = "0" * 64
 # pg_advisory_xact_lock key for "the audit chain": b"tiplAUDT" as a signed 64-bit integer.

@@ -44,7 +44,7 @@ def setup_instance(settings: Settings) -> list[str]:
 
     from tipline import keyring, migrate
     from tipline import plugins as hooks
-    from tipline.db import make_engine
+    from tipline.orm import make_engine
 
     migrate.upgrade(settings.database_url)
     pm = hooks.make_manager(settings.plugins)
@@ -135,7 +135,7 @@ def users_create(email: str, role: str, school: str | None, password_stdin: bool
     from sqlalchemy.orm import sessionmaker
 
     from tipline import audit, staff
-    from tipline.db import make_engine
+    from tipline.orm import make_engine
 
     if not password_stdin:
         raise click.UsageError("pass --password-stdin and the password on stdin")

@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 from tipline import crypto, keyring, outbox, reading, receipts
 from tipline import plugins as hooks
 from tipline.config import District
-from tipline.db import to_minute
 from tipline.models import Attachment, Message, Tip, TipKey, TipWorkflow
+from tipline.orm import to_minute
 from tipline.schedule import in_school_hours
 from tipline.types import PRIORITIES, RouteContext, TipDraft, Triage
 from tipline.uploads import CleanFile

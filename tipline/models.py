@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tipline.db import Base, UTCDateTime, utcnow
+from tipline.orm import Base, UTCDateTime, utcnow
 
 
 class Inbox(Base):

@@ -11,7 +11,7 @@ The delete is issued as bulk SQL rather than loading each tip through the ORM, s
 blobs are never read into memory; objects for purged tips already loaded in the same session
 are stale afterwards.
 
-On SQLite every connection runs with ``PRAGMA secure_delete=ON`` (see ``tipline.db``), so
+On SQLite every connection runs with ``PRAGMA secure_delete=ON`` (see ``tipline.orm``), so
 deleted pages are overwritten with zeros. PostgreSQL keeps dead tuples until VACUUM reclaims
 them and does not zero them even then; everything it kept is ciphertext whose keys are gone
 with the ``tip_key`` rows, but schedule ``VACUUM`` after a large purge all the same.
@@ -28,8 +28,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
 from tipline import audit
-from tipline.db import make_engine, utcnow
 from tipline.models import Attachment, Message, Tip
+from tipline.orm import make_engine, utcnow
 
 CLOSED = "closed"
 BATCH = 500

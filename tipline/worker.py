@@ -44,8 +44,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from tipline import audit, crypto, intake, keyring, outbox, reading
 from tipline import plugins as hooks
 from tipline.config import ConfigError, Settings, load_settings
-from tipline.db import make_engine, utcnow
 from tipline.models import Delivery, Disclosure, Inbox, InboxKey, Tip, TipKey
+from tipline.orm import make_engine, utcnow
 from tipline.types import OutgoingDelivery
 
 log = logging.getLogger(__name__)
