@@ -13,5 +13,6 @@ workers = int(os.environ.get("WEB_CONCURRENCY", str(min(2 * (os.cpu_count() or 1
 threads = int(os.environ.get("TIPLINE_THREADS", "1"))
 accesslog = "-"
 access_log_format = '%(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
-forwarded_allow_ips = os.environ.get("TIPLINE_TRUSTED_PROXIES", "127.0.0.1")
+# TIPLINE_TRUSTED_PROXIES is a hop count read by the app (ProxyFix), not an address list.
+forwarded_allow_ips = "127.0.0.1"
 timeout = 60

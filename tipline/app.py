@@ -50,9 +50,14 @@ def create_app(test_config: dict[str, Any] | None = None, plugin_manager: pluggy
 
     CSRFProtect(app)
     db.init_app(app, settings.database_url)
-    limiter = security.init_app(app, settings.redis_url,
-                                key_prefix=str(settings.extra.get("limiter_prefix", "tipline")),
-                                enabled=settings.rate_limits)
+    if settings.trusted_proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Only the hops we were told about: the client address and scheme come from the
+        # proxies' own headers, and everything further left is the client's to forge.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies,  # type: ignore[method-assign]
+                                x_proto=settings.trusted_proxies)
+    limiter = security.init_app(app, settings, key_prefix=str(settings.extra.get("limiter_prefix", "tipline")))
     app.extensions["tipline.limiter"] = limiter
 
     from tipline import reporter

@@ -81,6 +81,8 @@ class Settings:
     dispatch_key_path: Path | None = None
     secure_cookies: bool = False
     rate_limits: bool = True
+    # How many reverse proxies in front set X-Forwarded-For/-Proto; 0 ignores those headers.
+    trusted_proxies: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -264,6 +266,11 @@ def load_settings(environ: Mapping[str, str] | None = None, instance_path: Path 
     if plugins is None and plugins_env:
         plugins = tuple(p.strip() for p in plugins_env.split(",") if p.strip())
     dispatch_key = env.get("TIPLINE_DISPATCH_KEY_FILE")
+    proxies_raw = str(over.pop("trusted_proxies", None) or env.get("TIPLINE_TRUSTED_PROXIES") or "0").strip()
+    if not proxies_raw.isdigit() or int(proxies_raw) > 5:
+        problems.append(f"TIPLINE_TRUSTED_PROXIES: {proxies_raw!r} must be the number of reverse proxies in front "
+                        "of Tipline that add X-Forwarded-For (0 when clients connect directly, usually 1)")
+        proxies_raw = "0"
     settings = Settings(
         database_url=db_url,
         redis_url=redis_url,
@@ -276,9 +283,10 @@ def load_settings(environ: Mapping[str, str] | None = None, instance_path: Path 
         or _read_optional(instance / "webhook_secret"),
         # Outside instance/ on purpose: only the delivery worker's host should hold it.
         dispatch_key_path=Path(dispatch_key) if dispatch_key else instance.parent / "worker-keys" / "dispatch.key",
-        secure_cookies=env.get("TIPLINE_SECURE_COOKIES", "0") == "1",
+        secure_cookies=bool(over.pop("secure_cookies", env.get("TIPLINE_SECURE_COOKIES", "0") == "1")),
         # Only for benchmarks on loopback: one address sends everything there.
         rate_limits=over.pop("rate_limits", env.get("TIPLINE_RATE_LIMITS", "on") != "off"),
+        trusted_proxies=int(proxies_raw),
         **{k: over.pop(k) for k in list(over) if k in {"max_attachment_bytes", "max_attachments",
                                                          "max_message_chars"}},
         extra=over,

@@ -5,13 +5,13 @@ from __future__ import annotations
 from flask import Flask, g
 from sqlalchemy.orm import Session, sessionmaker
 
-from tipline.orm import make_engine, to_minute, utcnow
+from tipline.orm import STATEMENT_TIMEOUT, make_engine, to_minute, utcnow
 
 __all__ = ["init_app", "session", "to_minute", "utcnow"]
 
 
 def init_app(app: Flask, url: str) -> None:
-    engine = make_engine(url)
+    engine = make_engine(url, statement_timeout=STATEMENT_TIMEOUT)
     app.extensions["tipline.engine"] = engine
     app.extensions["tipline.sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
 

@@ -82,6 +82,12 @@ ES: dict[str, str] = {
         "un minuto. En una emergencia llame al 911.",
     "We could not save your message just now, and nothing was stored. Please try again in a minute.":
         "No pudimos guardar su mensaje ahora y no se guardó nada. Inténtelo de nuevo en un minuto.",
+    "We could not open your tip just now. Nothing was stored or changed. Please try again in a minute. In an "
+    "emergency call 911.":
+        "No pudimos abrir su aviso ahora. No se guardó ni se cambió nada. Inténtelo de nuevo en un minuto. En "
+        "una emergencia llame al 911.",
+    "Your files were not kept either. Please attach them again: {names}.":
+        "Tampoco guardamos sus archivos. Adjúntelos de nuevo: {names}.",
     "This page was open for a long time (or cookies are blocked), so for your safety we need you to send it "
     "again. Your words are kept below; attach any files again, then press Send.":
         "Esta página estuvo abierta mucho tiempo (o las cookies están bloqueadas), así que por su seguridad "

@@ -16,13 +16,15 @@ from flask import Blueprint, Flask, Response, current_app, g, render_template, r
 from flask_limiter import Limiter
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from tipline import crypto, db, i18n, intake, reading, receipts
 from tipline import plugins as hooks
 from tipline.config import Settings
 from tipline.models import Message, Tip, TipKey
-from tipline.security import limit_view
+from tipline.security import cookies_secure, limit_view
 from tipline.uploads import ACCEPT, CleanFile, UploadRejected, clean
 
 log = logging.getLogger(__name__)
@@ -168,21 +170,90 @@ def submit() -> tuple[str, int]:
                                   report, db.utcnow(), nonce=nonce)
         session.commit()
     except Exception as exc:  # noqa: BLE001 - any failure must keep the reporter's words on screen
-        session.rollback()
-        already = intake.find_duplicate(session, pepper, nonce, report) if nonce else None
+        _rollback(session)
+        # A reload or a second tap: the dedupe id's unique constraint refused the second copy,
+        # and the reporter sees the same code again. Any other failure means the database is
+        # unwell, and asking it again would only keep the reporter waiting for the same error.
+        already = _duplicate(session, pepper, nonce, report) if nonce and isinstance(exc, IntegrityError) else None
         if already:
-            # A reload or a second tap: the dedupe id's unique constraint refused the second
-            # copy, and the reporter sees the same code again.
             return render_template("reporter/receipt.html", code=already, **_page_context()), 200
-        # The exception's type only: its message could quote what was submitted.
-        log.error("storing a tip failed (%s); nothing was kept", type(exc).__name__)
-        state.errors.append(_t("We could not save your tip just now, and nothing was stored. Your words are "
-                               "still below: please try again in a minute. In an emergency call 911."))
-        return render_form(state, 503)
+        return _tip_not_stored(exc, state)
     log.info("tip received id=%s priority=%s", received.tip_id, received.triage.priority)
     hooks.tip_received(current_app.extensions["tipline.pm"], received.tip_id, received.triage,
                        db.to_minute(db.utcnow()))
     return render_template("reporter/receipt.html", code=received.receipt, **_page_context()), 200
+
+
+def _rollback(session: Session) -> None:
+    try:
+        session.rollback()
+    except SQLAlchemyError:
+        session.invalidate()  # the connection is gone; the pool must not hand it out again
+
+
+def _duplicate(session: Session, pepper: bytes, nonce: str, report: intake.Report) -> str | None:
+    try:
+        return intake.find_duplicate(session, pepper, nonce, report)
+    except SQLAlchemyError:
+        _rollback(session)
+        return None
+
+
+def _files_to_reattach() -> list[str]:
+    """The names of the files sent with this request, so the reporter knows what to attach again."""
+    try:
+        uploads = request.files.getlist("attachment")
+    except Exception:  # noqa: BLE001 - a body we could not read holds no names to show
+        return []
+    names = [(f.filename or "").replace("\\", "/").rsplit("/", 1)[-1][:80] for f in uploads if f and f.filename]
+    return names[:10]
+
+
+def _not_stored_errors(first: str) -> list[str]:
+    errors = [first]
+    names = _files_to_reattach()
+    if names:
+        errors.append(_t("Your files were not kept either. Please attach them again: {names}.",
+                         names=", ".join(names)))
+    return errors
+
+
+def _tip_not_stored(exc: BaseException, state: FormState | None = None) -> tuple[str, int]:
+    """The designed 503: the words kept, the files to attach again named, nothing stored."""
+    # The exception's type only: its message could quote what was submitted.
+    log.error("storing a tip failed (%s); nothing was kept", type(exc).__name__)
+    if state is None:
+        state = FormState(values={k: request.form.get(k, "") for k in ("message", "contact", "category", "school")})
+        state.values["submission"] = _nonce() or secrets.token_urlsafe(24)
+    state.errors.extend(_not_stored_errors(_t(
+        "We could not save your tip just now, and nothing was stored. Your words are still below: please try "
+        "again in a minute. In an emergency call 911.")))
+    return render_form(state, 503)
+
+
+def _followup_not_stored(exc: BaseException) -> tuple[str, int]:
+    """The same for coming back with a code: the code and any reply kept for one more press."""
+    replying = request.form.get("action") == "reply"
+    log.error("%s failed (%s); nothing was kept", "storing a follow-up" if replying else "opening a tip",
+              type(exc).__name__)
+    first = (_t("We could not save your message just now, and nothing was stored. Please try again in a minute.")
+             if replying else
+             _t("We could not open your tip just now. Nothing was stored or changed. Please try again in a "
+                "minute. In an emergency call 911."))
+    values = {"receipt": request.form.get("receipt", "")[:40]}
+    if replying:
+        values["message"] = request.form.get("message", "")
+    state = FormState(values=values, errors=_not_stored_errors(first))
+    return render_followup(None, state=state, status=503, submission=_nonce())
+
+
+@bp.errorhandler(SQLAlchemyError)
+def _database_unavailable(exc: SQLAlchemyError) -> tuple[str, int]:
+    """Any other database failure on a reporter page still gets the designed 503."""
+    _rollback(db.session())
+    if request.endpoint == "reporter.followup":
+        return _followup_not_stored(exc)
+    return _tip_not_stored(exc)
 
 
 @dataclass
@@ -211,9 +282,9 @@ def _open_by_code(raw: str) -> Opened | None:
 
 
 def render_followup(opened: Opened | None, code: str = "", state: FormState | None = None,
-                    status: int = 200, not_found: bool = False) -> tuple[str, int]:
+                    status: int = 200, not_found: bool = False, submission: str | None = None) -> tuple[str, int]:
     ctx: dict[str, Any] = {"state": state or FormState(), "not_found": not_found,
-                           "submission": secrets.token_urlsafe(24), **_page_context()}
+                           "submission": submission or secrets.token_urlsafe(24), **_page_context()}
     if opened is not None:
         tip, key = opened.tip, opened.data_key
         ctx.update(
@@ -239,7 +310,11 @@ def followup_form() -> tuple[str, int]:
 @bp.post("/followup")
 def followup() -> tuple[str, int]:
     raw = request.form.get("receipt", "")
-    opened = _open_by_code(raw)
+    try:
+        opened = _open_by_code(raw)
+    except SQLAlchemyError as exc:
+        _rollback(db.session())
+        return _followup_not_stored(exc)
     if opened is None:
         return render_followup(None, state=FormState(), status=404, not_found=True)
     if request.form.get("action") != "reply":
@@ -261,11 +336,9 @@ def followup() -> tuple[str, int]:
         intake.add_reporter_message(session, opened.tip, opened.data_key, text, files, db.utcnow(), dedupe)
         session.commit()
     except Exception as exc:  # noqa: BLE001 - as above
-        session.rollback()
-        log.error("storing a follow-up failed (%s); nothing was kept", type(exc).__name__)
-        state.errors.append(_t("We could not save your message just now, and nothing was stored. "
-                               "Please try again in a minute."))
-        return render_followup(opened, raw, state, 503)
+        _rollback(session)
+        # Not the tip's page: drawing it would ask the failing database for its messages.
+        return _followup_not_stored(exc)
     session.refresh(opened.tip)
     return render_followup(opened, raw, FormState(notice=_t("Thank you. Your message was added to your tip.")))
 
@@ -315,8 +388,8 @@ def init_app(app: Flask, limiter: Limiter) -> None:
         # Only the language, so a family that chose Spanish keeps it on every page.
         chosen = request.args.get("lang")
         if chosen in i18n.LANGS:
-            response.set_cookie("tl_lang", chosen, max_age=365 * 86400, httponly=True, samesite="Lax",
-                                secure=settings().secure_cookies)
+            # A session cookie: a shared phone keeps no sign of the tip line once the browser closes.
+            response.set_cookie("tl_lang", chosen, httponly=True, samesite="Lax", secure=cookies_secure())
         return response
     # Generous per address: a whole class behind one school address may report one incident.
     limit_view(app, "reporter.submit", limiter.limit("120/minute;1000/hour"))
