@@ -71,6 +71,18 @@ def can_see(session: Session, scope: Scope, tip_id: str) -> bool:
     return session.scalar(stmt) is not None
 
 
+def can_open(session: Session, member: Staff, tip: Tip, workflows: dict[str, Workflow]) -> bool:
+    """Whether ``member`` may see ``tip`` and holds a key that opens it: a grant on one of the
+    inbox keys its data key is sealed to, or (district admins) on the key that escrows one."""
+    if not member.active or not can_see(session, scope_for(member, workflows), tip.id):
+        return False
+    sealed_to = select(TipKey.inbox_key_id).where(TipKey.tip_id == tip.id, TipKey.inbox_key_id.is_not(None))
+    escrows = select(InboxKey.escrow_key_id).where(InboxKey.id.in_(sealed_to), InboxKey.escrow_key_id.is_not(None))
+    held = exists().where(InboxGrant.staff_id == member.id,
+                          or_(InboxGrant.inbox_key_id.in_(sealed_to), InboxGrant.inbox_key_id.in_(escrows)))
+    return bool(session.scalar(select(held)))
+
+
 @dataclass
 class Keychain:
     """The inbox private keys a logged-in member can open, from their personal key."""
