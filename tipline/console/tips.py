@@ -162,10 +162,10 @@ def tip_page(tip_id: str) -> Any:
     messages = [reading.message(m, key) for m in tip.messages]
     authors = {s.id: s.email for s in session.scalars(select(Staff).where(
         Staff.id.in_([m.staff_id for m in messages if m.staff_id])))}
-    colleagues = [m for m in session.scalars(select(Staff).where(Staff.active, or_(Staff.school == tip.school,
-                                                                                 Staff.school.is_(None)))
-                                           .where(Staff.role != "analyst").order_by(Staff.email))
-                  if access.can_open(session, m, tip, workflows())]
+    candidates = list(session.scalars(select(Staff).where(Staff.active, or_(Staff.school == tip.school,
+                                                                            Staff.school.is_(None)))
+                                      .where(Staff.role != "analyst").order_by(Staff.email)))
+    colleagues = access.who_can_open(session, tip, candidates, workflows())
     deliveries = list(session.scalars(select(Delivery).where(Delivery.tip_id == tip.id).order_by(Delivery.id)))
     audit.record(session, g.staff.email, "view_tip", tip_id=tip.id)
     audit.record(session, g.staff.email, "decrypt", tip_id=tip.id, fields=["report", "messages", "steps"])
