@@ -71,6 +71,33 @@ def can_see(session: Session, scope: Scope, tip_id: str) -> bool:
     return session.scalar(stmt) is not None
 
 
+def can_open(session: Session, member: Staff, tip: Tip, workflows: dict[str, Workflow]) -> bool:
+    """Whether ``member`` may see ``tip`` and holds a key that opens it."""
+    return bool(who_can_open(session, tip, [member], workflows))
+
+
+def who_can_open(session: Session, tip: Tip, members: list[Staff], workflows: dict[str, Workflow]) -> list[Staff]:
+    """The active ``members`` whose scope covers ``tip`` and who hold a key that opens it: a
+    grant on one of the inbox keys its data key is sealed to, or (district admins) on the key
+    that escrows one. One query for the keys, one per distinct scope."""
+    sealed_to = select(TipKey.inbox_key_id).where(TipKey.tip_id == tip.id, TipKey.inbox_key_id.is_not(None))
+    escrows = select(InboxKey.escrow_key_id).where(InboxKey.id.in_(sealed_to), InboxKey.escrow_key_id.is_not(None))
+    holders = set(session.scalars(select(InboxGrant.staff_id).where(
+        InboxGrant.staff_id.in_([m.id for m in members]),
+        or_(InboxGrant.inbox_key_id.in_(sealed_to), InboxGrant.inbox_key_id.in_(escrows)))))
+    seen: dict[Scope, bool] = {}
+    opened = []
+    for member in members:
+        if not member.active or member.id not in holders:
+            continue
+        scope = scope_for(member, workflows)
+        if scope not in seen:
+            seen[scope] = can_see(session, scope, tip.id)
+        if seen[scope]:
+            opened.append(member)
+    return opened
+
+
 @dataclass
 class Keychain:
     """The inbox private keys a logged-in member can open, from their personal key."""

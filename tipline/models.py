@@ -218,8 +218,6 @@ class Staff(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     totp_sealed: Mapped[bytes] = mapped_column(LargeBinary)
     totp_last_step: Mapped[int] = mapped_column(Integer, default=0)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     public_key: Mapped[bytes] = mapped_column(LargeBinary)
     private_by_password: Mapped[bytes] = mapped_column(LargeBinary)
     private_by_recovery: Mapped[bytes] = mapped_column(LargeBinary)

@@ -1,4 +1,8 @@
-"""Staff accounts: Argon2id passwords, TOTP, personal key pairs and recovery keys."""
+"""Staff accounts: Argon2id passwords, TOTP, personal key pairs and recovery keys.
+
+Nothing here locks an account: repeated failures are slowed per account and address by
+``tipline.console.throttle``, which treats known and unknown emails alike.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ import hmac
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import pyotp
 from argon2 import PasswordHasher
@@ -29,8 +33,6 @@ ROLES: dict[str, str] = {
     "analyst": "Analyst (aggregate data only)",
 }
 MIN_PASSWORD = 12
-LOCK_AFTER = 5
-LOCK_FOR = timedelta(minutes=15)
 ISSUER = "Tipline"
 
 # Argon2id, OWASP's 19 MiB / 2 passes profile: a login costs ~0.1 s and 19 MiB, not 64 MiB.
@@ -142,34 +144,49 @@ def personal_private(staff: Staff, password: str) -> bytes:
 
 def authenticate(session: Session, email: str, password: str, code: str, secret_key: str,
                  now: datetime) -> tuple[Staff, bytes]:
-    """Check password and TOTP; return the member and their personal private key."""
+    """Check password and TOTP; return the member and their personal private key.
+
+    Known and unknown emails get the same answer after the same work: one Argon2id
+    verification, against a dummy hash when there is no such member."""
     staff = session.scalars(select(Staff).where(Staff.email == email.strip().lower())).first()
-    if staff is not None and staff.locked_until is not None and staff.locked_until > now:
-        raise AccountError("Too many failed sign-ins: this account is locked for a few minutes.")
     ok = verify_password(staff, password)
     if staff is None or not staff.active or not ok or not check_totp(staff, code, secret_key, now.timestamp()):
-        if staff is not None:
-            staff.failed_logins += 1
-            if staff.failed_logins >= LOCK_AFTER:
-                staff.locked_until = now + LOCK_FOR
-                staff.failed_logins = 0
         raise AccountError("The email, password or code is not right.")
-    staff.failed_logins = 0
-    staff.locked_until = None
     if _hasher.check_needs_rehash(staff.password_hash):
         staff.password_hash = _hasher.hash(password)
     return staff, personal_private(staff, password)
 
 
+_dummy_recovery: list[bytes] = []
+
+
+def open_recovery(staff: Staff | None, recovery_code: str) -> bytes | None:
+    """The personal private key the recovery key opens, or None. Unknown members cost the same."""
+    if staff is None:
+        if not _dummy_recovery:
+            _dummy_recovery.append(crypto.wrap(secrets.token_bytes(32), secrets.token_bytes(32), "recovery/-"))
+        sealed, context = _dummy_recovery[0], "recovery/-"
+    else:
+        sealed, context = staff.private_by_recovery, f"recovery/{staff.email}"
+    try:
+        private = crypto.unwrap(_recovery_key(recovery_code), sealed, context)
+    except crypto.CryptoError:
+        return None
+    return private if staff is not None else None
+
+
+def set_password(staff: Staff, private: bytes, new_password: str) -> None:
+    """A new password for a member whose personal key was opened another way (recovery)."""
+    check_password_rules(new_password)
+    staff.password_hash = _hasher.hash(new_password)
+    staff.private_by_password = crypto.wrap_with_password(new_password, private, f"personal/{staff.email}")
+
+
 def recover(staff: Staff, recovery_code: str, new_password: str) -> bytes:
     """Set a new password with the recovery key shown at enrolment; returns the personal key."""
     check_password_rules(new_password)
-    try:
-        private = crypto.unwrap(_recovery_key(recovery_code), staff.private_by_recovery, f"recovery/{staff.email}")
-    except crypto.CryptoError as exc:
-        raise AccountError("That recovery key does not match this account.") from exc
-    staff.password_hash = _hasher.hash(new_password)
-    staff.private_by_password = crypto.wrap_with_password(new_password, private, f"personal/{staff.email}")
-    staff.failed_logins = 0
-    staff.locked_until = None
+    private = open_recovery(staff, recovery_code)
+    if private is None:
+        raise AccountError("That recovery key does not match this account.")
+    set_password(staff, private, new_password)
     return private

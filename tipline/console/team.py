@@ -52,6 +52,10 @@ def missing_grants(session: Session, member: Staff) -> list[InboxKey]:
 @bp.get("/team")
 @login_required
 def team() -> Any:
+    return _team_page()
+
+
+def _team_page(invite_link: str | None = None) -> Any:
     session = db.session()
     members = list(session.scalars(select(Staff).order_by(Staff.role, Staff.email)))
     if g.staff.role != "admin":
@@ -61,15 +65,18 @@ def team() -> Any:
         for key in missing_grants(session, member):
             pending.append((member, key, g.keychain.private_for(session, key) is not None))
     return render("console/team.html", members=members, pending=pending, schools=settings().district.schools,
-                  invite_link=request.args.get("invite_link"))
+                  invite_link=invite_link)
 
 
 @bp.post("/team/grant")
 @login_required
 def grant() -> Any:
     session = db.session()
-    member = session.get(Staff, int(request.form.get("staff_id", "0") or 0))
-    key = session.get(InboxKey, int(request.form.get("inbox_key_id", "0") or 0))
+    ids = [request.form.get(name, "") for name in ("staff_id", "inbox_key_id")]
+    if not all(i.isascii() and i.isdigit() and len(i) <= 9 for i in ids):
+        abort(400)
+    member = session.get(Staff, int(ids[0]))
+    key = session.get(InboxKey, int(ids[1]))
     if member is None or key is None or key not in missing_grants(session, member):
         abort(400)
     try:
@@ -95,8 +102,8 @@ def invite() -> Any:
                            school=school, created_by=g.staff.id, expires_at=db.utcnow() + timedelta(days=7)))
     audit.record(session, g.staff.email, "invite", member=email, role=role, school=school)
     session.commit()
-    return redirect(url_for("console.team", invite_link=url_for("console.accept_invite", token=token,
-                                                                 _external=True)))
+    # Shown in this answer only: in a redirect's address it would sit in the browser's history.
+    return _team_page(url_for("console.invite_link", token=token, _external=True))
 
 
 @bp.post("/team/<int:staff_id>/deactivate")
@@ -150,7 +157,10 @@ def rotate(session: Session, inbox_keys: set[str]) -> list[str]:
 @admin_required
 def audit_log() -> Any:
     session = db.session()
-    before = request.args.get("before", type=int)
+    raw_before = request.args.get("before", "")
+    if raw_before and not (raw_before.isascii() and raw_before.isdigit() and len(raw_before) <= 18):
+        abort(400, description="That page link is broken. Go back to the newest entries of the audit log.")
+    before = int(raw_before) if raw_before else None
     stmt = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(100)
     if before:
         stmt = stmt.where(AuditEntry.id < before)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import json
+import unicodedata
 from datetime import date, datetime, time, timedelta
 from typing import Any
+from urllib.parse import quote
 
 from flask import Response, abort, current_app, g, redirect, request, url_for
 from sqlalchemy import Select, exists, func, or_, select, tuple_
@@ -61,12 +64,17 @@ def _cursor(tip: Tip) -> str:
 
 
 def _after(stmt: Select[Any], cursor: str) -> Select[Any]:
+    """Continue after the cursor a previous page printed; anything else is a broken link (400)."""
     try:
-        rank, when, tip_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        rank, when, tip_id = json.loads(base64.b64decode(cursor.encode("ascii"), altchars=b"-_", validate=True))
         moment = datetime.fromisoformat(when)
-    except (ValueError, TypeError):
-        return stmt
-    return stmt.where(tuple_(Tip.priority_rank, Tip.received_at, Tip.id) < (int(rank), moment, str(tip_id)))
+        valid = (type(rank) is int and 0 <= rank < len(PRIORITIES) and moment.tzinfo is not None
+                 and isinstance(tip_id, str) and len(tip_id) <= 32 and tip_id.isascii() and tip_id.isalnum())
+    except (ValueError, TypeError, binascii.Error):
+        valid = False
+    if not valid:
+        abort(400, description="That page link is broken. Go back to the first page of the list.")
+    return stmt.where(tuple_(Tip.priority_rank, Tip.received_at, Tip.id) < (rank, moment, tip_id))
 
 
 def read_filters() -> dict[str, str]:
@@ -154,9 +162,10 @@ def tip_page(tip_id: str) -> Any:
     messages = [reading.message(m, key) for m in tip.messages]
     authors = {s.id: s.email for s in session.scalars(select(Staff).where(
         Staff.id.in_([m.staff_id for m in messages if m.staff_id])))}
-    colleagues = list(session.scalars(select(Staff).where(Staff.active, or_(Staff.school == tip.school,
+    candidates = list(session.scalars(select(Staff).where(Staff.active, or_(Staff.school == tip.school,
                                                                             Staff.school.is_(None)))
                                       .where(Staff.role != "analyst").order_by(Staff.email)))
+    colleagues = access.who_can_open(session, tip, candidates, workflows())
     deliveries = list(session.scalars(select(Delivery).where(Delivery.tip_id == tip.id).order_by(Delivery.id)))
     audit.record(session, g.staff.email, "view_tip", tip_id=tip.id)
     audit.record(session, g.staff.email, "decrypt", tip_id=tip.id, fields=["report", "messages", "steps"])
@@ -180,10 +189,23 @@ def attachment(tip_id: str, att_id: int) -> Any:
     audit.record(session, g.staff.email, "download_attachment", tip_id=tip.id, attachment=att.id)
     session.commit()
     response = Response(content, mimetype=meta.content_type)
-    safe = "".join(ch for ch in meta.filename if ch.isalnum() or ch in "._- ") or "attachment"
-    response.headers["Content-Disposition"] = f'attachment; filename="{safe}"'
+    response.headers["Content-Disposition"] = content_disposition(meta.filename)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def content_disposition(filename: str) -> str:
+    """RFC 6266: an ASCII ``filename`` for old clients and the real name as UTF-8 ``filename*``
+    (RFC 5987), so a header never needs a character outside Latin-1."""
+    name = "".join(ch for ch in filename if ch.isprintable() and ch not in '"\\/;') or "attachment"
+    stem, _, ext = name.rpartition(".") if "." in name[1:] else (name, "", "")
+
+    def ascii_only(text: str) -> str:
+        plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+        return "".join(ch for ch in plain if ch.isalnum() or ch in "_- ").strip()
+
+    fallback = (ascii_only(stem) or "attachment") + ("." + ascii_only(ext) if ascii_only(ext) else "")
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 def _back(tip_id: str, anchor: str = "") -> Any:
@@ -200,8 +222,8 @@ def change_status(tip_id: str) -> Any:
     if new_status not in STATUSES or (outcome is not None and outcome not in OUTCOMES):
         abort(400)
     duplicate_of = request.form.get("duplicate_of", "").strip() or None
-    if outcome == "duplicate" and (duplicate_of is None or session.get(Tip, duplicate_of) is None):
-        abort(400, description="Give the id of the tip this one duplicates.")
+    if outcome == "duplicate" and not _can_open_other(session, tip, duplicate_of):
+        abort(400, description="Give the id of another tip you can open, which this one duplicates.")
     old = tip.status
     if new_status != old:
         tip.status = new_status
@@ -218,12 +240,25 @@ def change_status(tip_id: str) -> Any:
     return _back(tip.id)
 
 
+def _can_open_other(session: Session, tip: Tip, other_id: str | None) -> bool:
+    """Whether the signed-in member can open ``other_id``, a tip other than ``tip``."""
+    if not other_id or other_id == tip.id or len(other_id) > 32:
+        return False
+    other = session.get(Tip, other_id)
+    return (other is not None and access.can_see(session, current_scope(), other.id)
+            and g.keychain.data_key(session, other) is not None)
+
+
 @bp.post("/tips/<tip_id>/assign")
 @login_required
 def assign(tip_id: str) -> Any:
     session, tip, _ = _load(tip_id)
     raw = request.form.get("staff_id", "")
-    assignee = session.get(Staff, int(raw)) if raw.isdigit() else None
+    assignee = None
+    if raw:
+        assignee = session.get(Staff, int(raw)) if raw.isdigit() and len(raw) < 10 else None
+        if assignee is None or not access.can_open(session, assignee, tip, workflows()):
+            abort(400, description="Choose a colleague who can open this tip.")
     tip.assigned_to = assignee.id if assignee is not None else None
     audit.record(session, g.staff.email, "assigned", tip_id=tip.id, staff_id=tip.assigned_to)
     session.commit()
