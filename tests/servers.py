@@ -53,6 +53,24 @@ def wait_listening(port: int, up: bool = True, timeout: float = READY_TIMEOUT) -
             raise TimeoutError(f"port {port} did not become {'ready' if up else 'free'} in {timeout}s")
 
 
+def wait_http_ready(url: str, timeout: float = READY_TIMEOUT) -> None:
+    """Poll until ``url`` answers 200: a served app's workers have booted, not just its socket."""
+    import urllib.error
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - loopback test server
+                if response.status == 200:
+                    return
+        except (OSError, urllib.error.URLError):
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{url} did not answer 200 in {timeout}s")
+        time.sleep(0.05)  # paces the poll; readiness is decided by the answer above
+
+
 # --- TLS material ---------------------------------------------------------------------------
 
 

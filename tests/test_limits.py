@@ -28,7 +28,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from helpers import submit, token
 from outage_support import build_app, hung_server, within
-from servers import free_port, wait_listening
+from servers import free_port, wait_http_ready
 
 from tipline.security import address_key, day_key
 
@@ -142,13 +142,13 @@ def test_limits_hold_across_processes(tmp_path: Path) -> None:
     try:
         for port, server in zip(ports, servers, strict=True):
             try:
-                wait_listening(port, timeout=60)
+                wait_http_ready(f"http://127.0.0.1:{port}/help", timeout=120)
             except TimeoutError:
                 server.kill()
                 raise AssertionError((tmp_path / f"server{port}.log").read_text()) from None
         jar = http.cookiejar.CookieJar()
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-        page = opener.open(f"http://127.0.0.1:{ports[0]}/followup", timeout=10).read().decode()
+        page = opener.open(f"http://127.0.0.1:{ports[0]}/followup", timeout=30).read().decode()
         match = re.search(r'name="csrf_token" value="([^"]+)"', page)
         assert match
         statuses = []
@@ -157,7 +157,7 @@ def test_limits_hold_across_processes(tmp_path: Path) -> None:
             try:
                 # Alternate between the two processes, as a load balancer or the kernel would.
                 statuses.append(opener.open(f"http://127.0.0.1:{ports[i % 2]}/followup", body.encode(),
-                                            timeout=10).status)
+                                            timeout=30).status)
             except urllib.error.HTTPError as exc:
                 statuses.append(exc.code)
         assert set(statuses) == {404, 429}
