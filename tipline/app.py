@@ -14,6 +14,7 @@ from tipline import db, packaged, security
 from tipline import plugins as hooks
 from tipline.config import Settings, load_settings
 
+
 def create_app(test_config: dict[str, Any] | None = None, plugin_manager: pluggy.PluginManager | None = None,
                settings: Settings | None = None) -> Flask:
     """Build the app. ``test_config`` overrides settings; ``plugin_manager`` is injected in tests."""
@@ -70,7 +71,7 @@ def _log_exception_without_values(app: Flask) -> None:
     def log_exception(exc_info: Any) -> None:
         kind, _value, tb = exc_info
         frames = traceback.extract_tb(tb)
-        app.logger.error("error: %s at %s", getattr(kind, "__name__", "error"), where(frames))
+        app.logger.error("error: %s; %s", getattr(kind, "__name__", "error"), where(frames))
 
     app.log_exception = log_exception  # type: ignore[method-assign]
 
@@ -88,7 +89,14 @@ def _frame(frame: traceback.FrameSummary) -> str:
     for top in PROJECT_DIRS:
         if path.is_relative_to(top):
             return f"{top.name}/{path.relative_to(top).as_posix()}:{frame.lineno} {frame.name}"
-    return f"{'/'.join(path.parts[-2:])}:{frame.lineno} {frame.name}"
+    parts = path.parts
+    for marker in ("site-packages", "dist-packages"):
+        if marker in parts:
+            parts = parts[len(parts) - parts[::-1].index(marker):]
+            break
+    else:
+        parts = parts[-2:]
+    return f"{'/'.join(parts)}:{frame.lineno} {frame.name}"
 
 
 def where(frames: list[traceback.FrameSummary]) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask, Response, g, render_template, request
 from flask_limiter import Limiter
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import SQLAlchemyError
 
 from tipline.security import limit_view
 from tipline.weblog import LOGGABLE
@@ -19,7 +20,14 @@ def _police_alarm() -> dict[str, object]:
         return {}
     from tipline import db, worker
 
-    return {"police_alarm": worker.police_alarm(db.session(), db.utcnow())}
+    session = db.session()
+    try:
+        return {"police_alarm": worker.police_alarm(session, db.utcnow())}
+    except SQLAlchemyError:
+        # The database is failing: the page (or its error page) still renders; the error is
+        # already being logged by the view that met it first.
+        session.rollback()
+        return {}
 
 
 @bp.after_request

@@ -219,19 +219,20 @@ def deliveries() -> Any:
     person, then failing, then waiting), then other failures, then the rest, oldest first
     within each, in pages. A police endpoint that is down cannot hide behind notifications."""
     session = db.session()
-    page = max(1, request.args.get("page", 1, type=int) or 1)
     police = Delivery.purpose.in_(worker.POLICE_PURPOSES)
     rank = case((and_(police, Delivery.state == worker.NEEDS_PERSON), 0), (and_(police, Delivery.attempts > 0), 1),
                 (police, 2), (Delivery.attempts > 0, 3), else_=4)
     waiting = Delivery.state.not_in(worker.FINAL_STATES)
     total = session.scalar(select(func.count()).select_from(Delivery).where(waiting)) or 0
+    pages = max(1, -(-total // DELIVERIES_PAGE))
+    page = min(pages, max(1, request.args.get("page", 1, type=int) or 1))
     rows = list(session.scalars(select(Delivery).where(waiting).order_by(rank, Delivery.created_at, Delivery.id)
                                 .offset((page - 1) * DELIVERIES_PAGE).limit(DELIVERIES_PAGE)))
     sent = session.scalar(select(func.count()).select_from(Delivery).where(Delivery.state == worker.SENT)) or 0
     handled = list(session.scalars(select(Delivery).where(Delivery.state == worker.HANDLED)
                                    .order_by(Delivery.resolved_at.desc(), Delivery.id.desc()).limit(20)))
     return render("console/deliveries.html", rows=rows, sent=sent, handled=handled, total=total, page=page,
-                  pages=max(1, -(-total // DELIVERIES_PAGE)), now=db.utcnow(), police=worker.POLICE_PURPOSES,
+                  pages=pages, now=db.utcnow(), police=worker.POLICE_PURPOSES,
                   resolutions=worker.RESOLUTIONS)
 
 
