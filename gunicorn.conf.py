@@ -25,3 +25,4 @@ timeout = 60
 control_socket_disable = True
 
 weblog.quiet_server_header()
+weblog.minute_app_log()

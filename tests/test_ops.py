@@ -183,3 +183,18 @@ def test_a_database_error_names_our_line_never_its_message_or_the_request(
     everything = "\n".join(r.getMessage() + (r.exc_text or "") for r in caplog.records)
     assert "Q17" not in everything, "the error's message is never logged"
     assert "/console/deliveries" not in everything and "page=2" not in everything
+
+
+def test_the_apps_own_log_lines_are_stamped_to_the_minute(app: Flask) -> None:
+    import io
+
+    from tipline.weblog import minute_app_log
+
+    stream = io.StringIO()
+    handler = minute_app_log(stream)
+    try:
+        app.logger.error("error: OperationalError; raised at somewhere")
+    finally:
+        logging.getLogger("tipline").removeHandler(handler)
+    line = stream.getvalue()
+    assert re.match(r"\[\d{4}-\d\d-\d\d \d\d:\d\d [+-]\d{4}\] \[ERROR\] tipline\.app: error", line), line

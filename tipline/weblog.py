@@ -13,10 +13,11 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
 from datetime import timedelta
-from typing import Any
+from typing import IO, Any
 
 from gunicorn.glogging import Logger
 from gunicorn.http import wsgi as gunicorn_wsgi
@@ -54,6 +55,19 @@ class AccessLogger(Logger):  # type: ignore[misc]  # gunicorn ships no type hint
                                  getattr(kind, "__name__", "error"))
             return
         super().exception(msg, *args, **kwargs)
+
+
+def minute_app_log(stream: IO[str] | None = None) -> logging.Handler:
+    """Send the app's own log lines (``tipline.*``) to stderr stamped to the minute; Flask then
+    adds no handler of its own, whose milliseconds would date a reporter's failed request."""
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s [%(levelname)s] %(name)s: %(message)s",
+                                           AccessLogger.datefmt))
+    logger = logging.getLogger("tipline")
+    logger.addHandler(handler)
+    if logger.level == logging.NOTSET:
+        logger.setLevel(logging.INFO)
+    return handler
 
 
 def quiet_server_header() -> None:
