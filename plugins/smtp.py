@@ -9,6 +9,11 @@ Settings come only from ``OutgoingDelivery.settings`` (filled by the worker):
   Credentials in the URL are percent-decoded and sent with AUTH; they are never sent over an
   unencrypted connection, except to a relay on loopback.
 
+Police and welfare forwards carry the whole tip, so they always travel over TLS, to any relay,
+with or without credentials: ``smtps://``, or STARTTLS (tried even without ``starttls=1``),
+with the certificate checked. A relay that offers neither gets nothing: the forward fails
+before any message is sent, and the worker retries and alerts the admins.
+
 The idempotency key goes into ``Message-ID`` and ``X-Tipline-Idempotency-Key`` so a mail
 system (or a person) can tell a resent message from a new one. Nothing here logs the body.
 """
@@ -30,6 +35,8 @@ CHANNEL = "smtp"
 DEFAULT_FROM = "tipline@localhost"
 TRUE = {"1", "true", "yes", "on"}
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+# Deliveries that carry a tip's content (see tipline.worker.POLICE_PURPOSES).
+CONFIDENTIAL_PURPOSES = frozenset({"police", "welfare"})
 
 
 class SMTPSettingsError(RuntimeError):
@@ -108,11 +115,16 @@ def build_message(delivery: OutgoingDelivery, sender: str) -> EmailMessage:
     return msg
 
 
+class SMTPTLSRequired(RuntimeError):
+    """A police or welfare forward would have left in clear: nothing was sent."""
+
+
 def send(delivery: OutgoingDelivery) -> None:
     conf = parse_url(delivery.settings.get("smtp_url", ""))
     if conf.username is not None and not (conf.implicit_tls or conf.starttls or conf.loopback):
         raise SMTPSettingsError("TIPLINE_SMTP_URL has credentials but no encryption: add ?starttls=1 "
                                 "or use smtps://")
+    confidential = delivery.purpose in CONFIDENTIAL_PURPOSES
     context = ssl.create_default_context(cafile=conf.cafile)
     msg = build_message(delivery, conf.sender)
     client: smtplib.SMTP
@@ -122,7 +134,10 @@ def send(delivery: OutgoingDelivery) -> None:
         client = smtplib.SMTP(conf.host, conf.port, timeout=conf.timeout)
     with client:
         client.ehlo()
-        if conf.starttls and not conf.implicit_tls:
+        if not conf.implicit_tls and (conf.starttls or confidential):
+            if confidential and not client.has_extn("starttls"):
+                raise SMTPTLSRequired("the SMTP relay offers no STARTTLS: a police or welfare forward is never "
+                                      "sent in clear (use a relay with TLS, or smtps://)")
             client.starttls(context=context)  # raises if the server does not offer it
             client.ehlo()
         if conf.username is not None:

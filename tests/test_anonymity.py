@@ -119,11 +119,13 @@ def test_served_access_log_has_no_address_or_agent(tmp_path: Path) -> None:
             req = urllib.request.Request(base + "/?from=Purple-Walrus", headers={
                 "User-Agent": AGENT, "X-Forwarded-For": ADDRESS, "Referer": REFERRER})
             assert urllib.request.urlopen(req, timeout=5).status == 200
+            assert urllib.request.urlopen(base + "/console/login", timeout=5).status == 200
         finally:
             server.terminate()
             server.wait(timeout=20)
     logged = log_path.read_bytes()
-    assert b'"GET /" 200' in logged, "the access log is written"
+    assert b'"GET /console/login" 200' in logged, "the access log is written"
+    assert b'"GET /"' not in logged, "reporter requests are not logged at all (tests/test_ops.py)"
     assert needles_in(logged) == []
     assert b"127.0.0.1 -" not in logged
 

@@ -45,7 +45,7 @@ def manager() -> pluggy.PluginManager:
 def test_smtp_delivers_plain_with_idempotency_headers_and_attachments(smtp_server: SMTPServer) -> None:
     out = delivery("smtp", "dispatch@police.example.org",
                    {"smtp_url": smtp_server.url(**{"from": "tipline@district.example.org"})},
-                   attachments=(("photo.png", "image/png", PNG),))
+                   attachments=(("photo.png", "image/png", PNG),), purpose="notify")
     assert hooks.deliver(manager(), out) is True
 
     [mail] = smtp_server.messages
@@ -97,7 +97,8 @@ def test_smtp_refuses_to_send_credentials_unencrypted_to_a_remote_relay() -> Non
 
 def test_smtp_starttls_requested_but_not_offered_fails(smtp_server: SMTPServer) -> None:
     with pytest.raises(smtplib.SMTPNotSupportedError):
-        smtp_plugin.send(delivery("smtp", "a@example.org", {"smtp_url": smtp_server.url(starttls="1")}))
+        smtp_plugin.send(delivery("smtp", "a@example.org", {"smtp_url": smtp_server.url(starttls="1")},
+                                  purpose="notify"))
     assert smtp_server.messages == []
 
 

@@ -10,18 +10,16 @@ from typing import Any
 import pluggy
 from flask import Flask
 
-from tipline import db, security
+from tipline import db, packaged, security
 from tipline import plugins as hooks
 from tipline.config import Settings, load_settings
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(test_config: dict[str, Any] | None = None, plugin_manager: pluggy.PluginManager | None = None,
                settings: Settings | None = None) -> Flask:
     """Build the app. ``test_config`` overrides settings; ``plugin_manager`` is injected in tests."""
     settings = settings or load_settings(overrides=test_config)
-    app = Flask(__name__, template_folder=str(ROOT / "templates"),
+    app = Flask(__name__, template_folder=str(packaged.resource_dir("templates")),
                 static_folder=str(Path(__file__).parent / "static"),
                 instance_path=str(settings.instance_path))
     app.config.update(
@@ -70,18 +68,53 @@ def create_app(test_config: dict[str, Any] | None = None, plugin_manager: pluggy
 
 
 def _log_exception_without_values(app: Flask) -> None:
-    """Log where an error happened, never its message: messages can quote what was sent."""
+    """Log where an error happened, never its message (messages can quote what was sent) nor
+    the request (its path can hold a token, and a reporter's request must not be dated): the
+    frame that raised, the deepest frame of our own code (tipline/ or plugins/), and the
+    outermost, so a database error still names the line of ours that ran it."""
 
     def log_exception(exc_info: Any) -> None:
-        from flask import request
-
         kind, _value, tb = exc_info
-        frames = " < ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} {f.name}"
-                            for f in reversed(traceback.extract_tb(tb)[-6:]))
-        app.logger.error("error on %s [%s]: %s at %s", request.path, request.method,
-                         getattr(kind, "__name__", "error"), frames)
+        frames = traceback.extract_tb(tb)
+        app.logger.error("error: %s; %s", getattr(kind, "__name__", "error"), where(frames))
 
     app.log_exception = log_exception  # type: ignore[method-assign]
+
+
+PROJECT_DIRS = (Path(__file__).resolve().parent, Path(__file__).resolve().parent.parent / "plugins")
+
+
+def _ours(frame: traceback.FrameSummary) -> bool:
+    path = Path(frame.filename).resolve()
+    return any(path.is_relative_to(top) for top in PROJECT_DIRS)
+
+
+def _frame(frame: traceback.FrameSummary) -> str:
+    path = Path(frame.filename).resolve()
+    for top in PROJECT_DIRS:
+        if path.is_relative_to(top):
+            return f"{top.name}/{path.relative_to(top).as_posix()}:{frame.lineno} {frame.name}"
+    parts = path.parts
+    for marker in ("site-packages", "dist-packages"):
+        if marker in parts:
+            parts = parts[len(parts) - parts[::-1].index(marker):]
+            break
+    else:
+        parts = parts[-2:]
+    return f"{'/'.join(parts)}:{frame.lineno} {frame.name}"
+
+
+def where(frames: list[traceback.FrameSummary]) -> str:
+    """``raised at X; in our code at Y; entered at Z``: file:line function, innermost first."""
+    if not frames:
+        return "an unknown place"
+    ours = [f for f in frames if _ours(f)]
+    parts = [f"raised at {_frame(frames[-1])}"]
+    if ours and ours[-1] is not frames[-1]:
+        parts.append(f"in our code at {_frame(ours[-1])}")
+    if len(frames) > 1:
+        parts.append(f"entered at {_frame(frames[0])}")
+    return "; ".join(parts)
 
 
 def _quiet_logs() -> None:

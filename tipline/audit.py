@@ -36,7 +36,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from tipline.models import AuditEntry
-from tipline.orm import make_engine, utcnow
+from tipline.orm import make_engine, to_minute, utcnow
 
 GENESIS = "0" * 64
 # pg_advisory_xact_lock key for "the audit chain": b"tiplAUDT" as a signed 64-bit integer.
@@ -62,6 +62,8 @@ MESSAGE_SENT = "message_sent"                # detail: message id, direction
 STEP_RECORDED = "step_recorded"              # detail: workflow, step, field names
 DELIVERY_SENT = "delivery_sent"              # detail: delivery id, purpose, channel
 DELIVERY_FAILED = "delivery_failed"          # detail: delivery id, attempts, error kind
+DELIVERY_ESCALATED = "delivery_escalated"    # a police forward keeps failing: a person must act
+DELIVERY_HANDLED = "delivery_handled"        # a person took a failing forward over (detail: reason)
 GRANT = "grant"                              # detail: inbox, staff id
 REVOKE = "revoke"                            # detail: inbox, staff id
 KEY_ROTATED = "key_rotated"                  # detail: inbox, new version
@@ -79,7 +81,8 @@ INVITE = "invite"                            # an invitation link was made (deta
 ACTIONS: frozenset[str] = frozenset({
     LOGIN, LOGIN_FAILED, LOGOUT, VIEW_LIST, VIEW_TIP, DECRYPT, DOWNLOAD_ATTACHMENT, EXPORT,
     STATUS_CHANGED, OUTCOME_CHANGED, ASSIGNED, NOTE_ADDED, MESSAGE_SENT, STEP_RECORDED,
-    DELIVERY_SENT, DELIVERY_FAILED, GRANT, REVOKE, KEY_ROTATED, STAFF_CREATED, STAFF_DEACTIVATED,
+    DELIVERY_SENT, DELIVERY_FAILED, DELIVERY_ESCALATED, DELIVERY_HANDLED, GRANT, REVOKE, KEY_ROTATED,
+    STAFF_CREATED, STAFF_DEACTIVATED,
     RECOVERY_USED, SETUP_COMPLETED, PURGE, LEGAL_HOLD, VIEW_DENIED, VIEW_STATS, INVITE,
 })
 
@@ -180,11 +183,14 @@ def _lock_chain(session: Session) -> None:
         session.execute(text("UPDATE audit_entry SET id = id WHERE 1 = 0"))
 
 
-def record(session: Session, actor: str, action: str, tip_id: str | None = None,
-           **detail: object) -> AuditEntry:
+def record(session: Session, actor: str, action: str, tip_id: str | None = None, *,
+           at: datetime | None = None, **detail: object) -> AuditEntry:
     """Append one entry in the caller's transaction (the caller commits) and return it.
 
     ``detail`` is ids, field names, old/new status values and counts, never tip text.
+    Times are whole minutes, like every stored time: an entry written seconds after a tip
+    arrived (a delivery) must not place the arrival more precisely than the tip's minute.
+    ``at`` lets the delivery worker stamp the minute its attempt was due, derived from the tip's.
     """
     if action not in ACTIONS:
         raise AuditError(f"unknown audit action {action!r}; add it to tipline.audit.ACTIONS")
@@ -194,7 +200,7 @@ def record(session: Session, actor: str, action: str, tip_id: str | None = None,
     _lock_chain(session)
     prev = session.scalar(select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1))
     prev_hash = prev or GENESIS
-    at = utcnow().replace(microsecond=0)
+    at = to_minute(at or utcnow())
     entry = AuditEntry(at=at, actor=actor, action=action, tip_id=tip_id, detail=clean, prev_hash=prev_hash,
                        hash=entry_hash(prev_hash, at, actor, action, tip_id, clean))
     session.add(entry)

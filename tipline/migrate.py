@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from alembic import command
 from alembic.config import Config
 
-ROOT = Path(__file__).resolve().parent.parent
+from tipline.packaged import resource_dir
 
 
 def alembic_config(url: str) -> Config:
-    cfg = Config(str(ROOT / "alembic.ini"))
-    cfg.set_main_option("script_location", str(ROOT / "migrations"))
+    # Everything the revisions need is set here; alembic.ini (at the checkout's root, for the
+    # `alembic` command) only adds logging, which tipline configures itself.
+    cfg = Config()
+    cfg.set_main_option("script_location", str(resource_dir("migrations")))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     cfg.attributes["configure_logger"] = False
     return cfg

@@ -169,7 +169,13 @@ class StepRecord(Base):
 
 
 class Delivery(Base):
-    """The outbox: written in the tip's transaction, delivered by ``tipline worker``."""
+    """The outbox: written in the tip's transaction, delivered by ``tipline worker``.
+
+    ``state``: ``pending`` → ``sending`` → ``sent``. A police or welfare forward that keeps
+    failing becomes ``needs_person`` (still retried, admins re-alerted every hour) until it is
+    delivered or a person marks it ``handled`` (e.g. phoned to dispatch), with a reason.
+    Every time here is a whole minute derived from the tip's minute, never the clock's second.
+    """
 
     __tablename__ = "delivery"
     __table_args__ = (Index("ix_delivery_due", "state", "next_attempt_at"),)
@@ -183,7 +189,7 @@ class Delivery(Base):
     subject: Mapped[str] = mapped_column(String(200), default="")
     body: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
     idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
-    state: Mapped[str] = mapped_column(String(10), default="pending")
+    state: Mapped[str] = mapped_column(String(20), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -191,6 +197,16 @@ class Delivery(Base):
     alerted: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Police and welfare forwards: when failing began, when a person was called for, the alerts.
+    failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    alerts_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_alert_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A person took it over: who, when, one of the fixed reasons, and an optional dispatch reference.
+    resolved_by: Mapped[str | None] = mapped_column(String(254))
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolution: Mapped[str | None] = mapped_column(String(40))
+    resolution_ref: Mapped[str | None] = mapped_column(String(40))
 
 
 class Disclosure(Base):

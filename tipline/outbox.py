@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from tipline.config import ENDPOINT, District
 from tipline.models import Delivery
+from tipline.orm import to_minute
 from tipline.types import RouteAction, Triage
 
 
@@ -27,7 +28,11 @@ def endpoint(district: District, name: str) -> tuple[str, str]:
 def enqueue_for_tip(session: Session, district: District, tip_id: str, school: str | None,
                     triage: Triage, actions: list[RouteAction], now: datetime) -> int:
     """One delivery per notification address and per forward. Staff notifications say a tip
-    arrived and where to look; they carry no tip content. Returns how many were queued."""
+    arrived and where to look; they carry no tip content. Returns how many were queued.
+
+    Stored times are the tip's minute, never ``now``'s second: the worker derives every later
+    time (retries, sent, disclosure) from it."""
+    now = to_minute(now)
     rows: list[dict[str, object]] = []
     for action in actions:
         if action.kind == "notify":

@@ -10,10 +10,17 @@ Rows are written by ``tipline.outbox`` in the tip's own transaction; this worker
   between sending and marking leaves the row ``sending``; once its lease expires another run
   claims and sends it again. The idempotency key is stable across retries, so receivers
   de-duplicate.
-- **Retries.** A failure puts the row back to ``pending`` with exponential backoff and
-  jitter. After ``ALERT_AFTER`` failed attempts one alert per ``admin.alerts`` address is
-  queued (no tip content), and the row keeps being retried: a police forward is never
-  dropped.
+- **Retries.** A failure puts the row back to ``pending`` with exponential backoff in whole
+  minutes and jitter: up to an hour for notifications, at most ``POLICE_MAX_DELAY`` for police
+  and welfare forwards. After ``ALERT_AFTER`` failed attempts a notification alerts the admins
+  once.
+- **A failing police forward never goes quiet.** After ``POLICE_ALERT_AFTER`` of failure it
+  becomes ``needs_person``: every admin (``admin.alerts`` and each active district-admin
+  account) is alerted, again every ``POLICE_REALERT_EVERY`` until it is delivered or a person
+  marks it handled in the console; every console page shows a banner; it keeps being retried.
+- **Times.** Every stored time is a whole minute derived from the tip's own minute through the
+  schedule (``attempt_minute``): an attempt is recorded at the minute it was due, so neither
+  ``sent_at`` nor a retry's time, a disclosure or an audit entry tells the second a tip came.
 - **Content.** Only police forwards (``police``, ``welfare``) carry the tip: the worker opens
   it with the police-dispatch private key file at send time, so the outbox never holds it in
   the clear. Everything else carries the reference, school, workflows and priority only.
@@ -26,10 +33,11 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 import signal
 import smtplib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import FrameType
@@ -38,14 +46,14 @@ from urllib.error import HTTPError, URLError
 
 import click
 import pluggy
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from tipline import audit, crypto, intake, keyring, outbox, reading
 from tipline import plugins as hooks
 from tipline.config import ConfigError, Settings, load_settings
-from tipline.models import Delivery, Disclosure, Inbox, InboxKey, Tip, TipKey
-from tipline.orm import make_engine, utcnow
+from tipline.models import Delivery, Disclosure, Inbox, InboxKey, Staff, Tip, TipKey
+from tipline.orm import make_engine, to_minute, utcnow
 from tipline.types import OutgoingDelivery
 
 log = logging.getLogger(__name__)
@@ -56,8 +64,21 @@ POLICE_PURPOSES = frozenset({"police", "welfare"})
 ALERT_PURPOSE = "alert"
 ALERT_AFTER = 5
 DEFAULT_LEASE = timedelta(seconds=120)
-BASE_DELAY = 30
-MAX_DELAY = 3600
+MAX_DELAY = timedelta(hours=1)
+# Dispatch may be back within minutes; a threat must not wait an hour for the next try.
+POLICE_MAX_DELAY = timedelta(minutes=5)
+POLICE_ALERT_AFTER = timedelta(minutes=3)
+POLICE_REALERT_EVERY = timedelta(hours=1)
+# An attempt run this soon after it was due is recorded at the minute it was due.
+LATE_GRACE = timedelta(minutes=2)
+PENDING = "pending"
+SENDING = "sending"
+SENT = "sent"
+NEEDS_PERSON = "needs_person"
+HANDLED = "handled"
+# The worker no longer touches these; a person or a delivery ended them.
+FINAL_STATES = frozenset({SENT, HANDLED})
+MINUTE = timedelta(minutes=1)
 WEBHOOK_TIMEOUT = "10"
 SIGN_IN = ("Sign in to the Tipline console to read it. This message contains no tip content; "
            "do not reply to it.")
@@ -87,16 +108,34 @@ class RunResult:
 # --- timing -----------------------------------------------------------------------------------
 
 
-def backoff(attempts: int, rng: random.Random | None = None) -> timedelta:
-    """Delay before the next try after ``attempts`` failures: doubling, capped, jittered."""
-    base = min(MAX_DELAY, BASE_DELAY * 2 ** min(attempts, 20))
-    return timedelta(seconds=base * (rng or random).uniform(0.5, 1.5))
+def backoff(attempts: int, rng: random.Random | None = None, police: bool = False) -> timedelta:
+    """Delay before the next try after ``attempts`` failures, in whole minutes (stored times
+    are minutes): 1, 2, 4, ... doubling, jittered by a quarter from 4 minutes on, capped at an
+    hour, or at ``POLICE_MAX_DELAY`` for police and welfare forwards."""
+    cap = (POLICE_MAX_DELAY if police else MAX_DELAY) // MINUTE
+    minutes: int = min(cap, 1 << min(max(attempts, 1) - 1, 20))
+    if minutes >= 4:
+        minutes = round(minutes * (rng or random).uniform(0.75, 1.25))
+    return timedelta(minutes=max(1, min(cap, minutes)))
+
+
+def ceil_minute(moment: datetime) -> datetime:
+    floor = to_minute(moment)
+    return floor if floor == moment else floor + MINUTE
+
+
+def attempt_minute(scheduled: datetime, now: datetime) -> datetime:
+    """The minute an attempt is stored at: the minute it was due, which the schedule derives
+    from the tip's own minute, unless the worker ran late; then the minute it ran. So no stored
+    time follows the clock's seconds just after a tip arrived."""
+    due = to_minute(scheduled)
+    return due if due <= now < due + LATE_GRACE else to_minute(now)
 
 
 def _due(now: datetime) -> Any:
     return or_(
-        and_(Delivery.state == "pending", Delivery.next_attempt_at <= now),
-        and_(Delivery.state == "sending", or_(Delivery.locked_until.is_(None), Delivery.locked_until <= now)),
+        and_(Delivery.state.in_((PENDING, NEEDS_PERSON)), Delivery.next_attempt_at <= now),
+        and_(Delivery.state == SENDING, or_(Delivery.locked_until.is_(None), Delivery.locked_until <= now)),
     )
 
 
@@ -104,14 +143,19 @@ def _due(now: datetime) -> Any:
 
 
 def claim_due(session_factory: SessionFactory, now: datetime, lease: timedelta = DEFAULT_LEASE,
-              limit: int = 1) -> list[int]:
+              limit: int = 1, exclude: Collection[int] = ()) -> list[int]:
     """Claim up to ``limit`` due rows for this worker; return their ids (oldest due first).
 
-    Due: ``pending`` whose time has come, or ``sending`` whose lease has expired (a worker died
-    mid-delivery). Claimed rows become ``sending`` with ``locked_until = now + lease``.
+    Due: ``pending`` (or ``needs_person``) whose time has come, or ``sending`` whose lease has
+    expired (a worker died mid-delivery). Claimed rows become ``sending`` with
+    ``locked_until`` at least ``now + lease``, rounded up to the minute. ``exclude``: rows this
+    run already tried (a row a late worker reschedules into the past waits for the next run).
     """
-    candidates = select(Delivery.id).where(_due(now)).order_by(Delivery.next_attempt_at, Delivery.id).limit(limit)
-    claim = update(Delivery).values(state="sending", locked_until=now + lease).execution_options(
+    candidates = select(Delivery.id).where(_due(now))
+    if exclude:
+        candidates = candidates.where(Delivery.id.not_in(list(exclude)))
+    candidates = candidates.order_by(Delivery.next_attempt_at, Delivery.id).limit(limit)
+    claim = update(Delivery).values(state=SENDING, locked_until=ceil_minute(now + lease)).execution_options(
         synchronize_session=False)
     with session_factory() as session, session.begin():
         if session.get_bind().dialect.name == "postgresql":
@@ -156,6 +200,19 @@ def _notice(settings: Settings, row: Delivery, tip: Tip | None) -> dict[str, obj
     if row.purpose == ALERT_PURPOSE:
         failed = row.body.get("failed_delivery")
         body.update(failed_delivery=failed, attempts=row.body.get("attempts"))
+        if row.body.get("failed_purpose") in POLICE_PURPOSES:
+            body.update(failing_minutes=row.body.get("failing_minutes"), repeat=row.body.get("repeat"))
+            body["text"] = (
+                f"URGENT: a Tipline {row.body.get('failed_purpose')} forward is not reaching the police.\n\n"
+                f"Delivery {failed} (over {row.body.get('failed_channel')}) has failed "
+                f"{row.body.get('attempts')} times in {row.body.get('failing_minutes')} minutes and still "
+                f"cannot be delivered.\nTip reference: {row.tip_id or '-'}\n"
+                f"School: {_school_name(settings, school)}\nPriority: {priority or '-'}\n\n"
+                "It needs a person now: sign in to the Tipline console, read the tip, phone police "
+                "dispatch, then mark the forward handled on the Deliveries page. The worker keeps "
+                "retrying; you will be alerted again every hour until it is delivered or handled.\n"
+                "This message contains no tip content.\n")
+            return body
         body["text"] = (
             f"A Tipline delivery keeps failing: delivery {failed} ({row.body.get('failed_purpose')} over "
             f"{row.body.get('failed_channel')}) has failed {row.body.get('attempts')} times and is still being "
@@ -270,24 +327,29 @@ def send(pm: pluggy.PluginManager, outgoing: OutgoingDelivery) -> None:
 def mark_sent(session_factory: SessionFactory, prepared: Prepared, now: datetime) -> bool:
     """Mark a row sent and, for a police forward, record the FERPA disclosure, in one
     transaction. Returns False when the row was already marked (sent twice after a lease
-    expired: the receiver de-duplicates, and the disclosure is recorded once)."""
+    expired: the receiver de-duplicates, and the disclosure is recorded once). A row a person
+    marked handled meanwhile is marked sent too: it did reach the police."""
     out = prepared.outgoing
     with session_factory() as session, session.begin():
+        scheduled = session.scalar(select(Delivery.next_attempt_at).where(Delivery.id == out.id))
+        if scheduled is None:
+            return False
+        at = attempt_minute(scheduled, now)
         result = session.execute(
-            update(Delivery).where(Delivery.id == out.id, Delivery.state != "sent")
-            .values(state="sent", sent_at=now, locked_until=None, last_error=None)
+            update(Delivery).where(Delivery.id == out.id, Delivery.state != SENT)
+            .values(state=SENT, sent_at=at, locked_until=None, last_error=None)
             .execution_options(synchronize_session=False)
         )
         if getattr(result, "rowcount", 0) != 1:
             return False
         tip_id, reason = session.execute(
             select(Delivery.tip_id, Delivery.reason).where(Delivery.id == out.id)).one()
-        audit.record(session, "worker", audit.DELIVERY_SENT, tip_id=tip_id, delivery=out.id, purpose=out.purpose,
-                     channel=out.channel)
+        audit.record(session, "worker", audit.DELIVERY_SENT, tip_id=tip_id, at=at, delivery=out.id,
+                     purpose=out.purpose, channel=out.channel)
         if out.purpose in POLICE_PURPOSES:
             session.add(Disclosure(
                 tip_id=tip_id, delivery_id=out.id, recipient=f"{out.channel}:{out.destination}",
-                what=prepared.disclosed or "", why=reason or out.purpose, disclosed_at=now,
+                what=prepared.disclosed or "", why=reason or out.purpose, disclosed_at=at,
             ))
         return True
 
@@ -312,38 +374,159 @@ def describe(exc: BaseException) -> str:
     return name
 
 
+def alert_addresses(session: Session, settings: Settings) -> list[str]:
+    """Every admin a failing police forward is told to: the district's alert addresses and
+    each active district-admin account."""
+    accounts = session.scalars(select(Staff.email).where(Staff.role == "admin", Staff.active))
+    return sorted({a.lower() for a in (*settings.district.admin_alerts, *accounts)})
+
+
+def _queue_alerts(session: Session, addresses: list[str], row: Delivery, at: datetime, key: tuple[str, ...],
+                  subject: str, **extra: object) -> None:
+    for address in addresses:
+        session.add(Delivery(
+            tip_id=row.tip_id, channel="smtp", destination=address, purpose=ALERT_PURPOSE,
+            reason=f"Delivery {row.id} failed {row.attempts} times.", subject=subject,
+            body={"failed_delivery": row.id, "failed_purpose": row.purpose, "failed_channel": row.channel,
+                  "attempts": row.attempts, **extra},
+            idempotency_key=outbox.idempotency_key(*key, address),
+            next_attempt_at=at, created_at=at,
+        ))
+
+
+def _police_failing(session: Session, settings: Settings, row: Delivery, at: datetime) -> None:
+    """A forward failing for ``POLICE_ALERT_AFTER`` needs a person: alert every admin, then
+    again every ``POLICE_REALERT_EVERY`` while it is neither delivered nor handled."""
+    assert row.failing_since is not None
+    failing = at - row.failing_since
+    if failing < POLICE_ALERT_AFTER:
+        return
+    if row.escalated_at is None:
+        row.escalated_at = at
+        audit.record(session, "worker", audit.DELIVERY_ESCALATED, tip_id=row.tip_id, at=at, delivery=row.id,
+                     attempts=row.attempts, purpose=row.purpose)
+    elif row.last_alert_at is not None and at - row.last_alert_at < POLICE_REALERT_EVERY:
+        return
+    row.alerted = True
+    row.alerts_sent += 1
+    row.last_alert_at = at
+    addresses = alert_addresses(session, settings)
+    minutes = int(failing // MINUTE)
+    _queue_alerts(session, addresses, row, at, ("alert", str(row.id), str(row.alerts_sent)),
+                  f"URGENT Tipline: a {row.purpose} forward has failed for {minutes} minutes",
+                  failing_minutes=minutes, repeat=row.alerts_sent)
+    log.error("%s forward %s has failed for %d minutes (%d attempts); it needs a person; alert %d queued "
+              "for %d admin address(es)", row.purpose, row.id, minutes, row.attempts, row.alerts_sent,
+              len(addresses))
+
+
 def mark_failed(session_factory: SessionFactory, settings: Settings, delivery_id: int, error: str,
                 now: datetime, rng: random.Random | None = None) -> Delivery | None:
-    """Count a failed attempt, schedule the next with backoff, and after ``ALERT_AFTER``
-    failures queue one alert per admin address (once per delivery)."""
+    """Count a failed attempt and schedule the next with backoff. A notification alerts the
+    admins once after ``ALERT_AFTER`` failures; a police or welfare forward escalates (see
+    ``_police_failing``)."""
     with session_factory() as session, session.begin():
         row = session.get(Delivery, delivery_id, with_for_update=True)
-        if row is None or row.state == "sent":
+        if row is None or row.state in FINAL_STATES:
             return row
+        at = attempt_minute(row.next_attempt_at, now)
+        police = row.purpose in POLICE_PURPOSES
         row.attempts += 1
-        row.state = "pending"
         row.locked_until = None
         row.last_error = error[:500]
-        row.next_attempt_at = now + backoff(row.attempts, rng)
-        audit.record(session, "worker", audit.DELIVERY_FAILED, tip_id=row.tip_id, delivery=row.id,
+        if row.failing_since is None:
+            row.failing_since = at
+        row.next_attempt_at = at + backoff(row.attempts, rng, police=police)
+        audit.record(session, "worker", audit.DELIVERY_FAILED, tip_id=row.tip_id, at=at, delivery=row.id,
                      attempts=row.attempts, purpose=row.purpose)
-        if row.attempts >= ALERT_AFTER and not row.alerted and row.purpose != ALERT_PURPOSE:
+        if police:
+            _police_failing(session, settings, row, at)
+        elif row.attempts >= ALERT_AFTER and not row.alerted and row.purpose != ALERT_PURPOSE:
             row.alerted = True
-            for address in settings.district.admin_alerts:
-                session.add(Delivery(
-                    tip_id=row.tip_id, channel="smtp", destination=address, purpose=ALERT_PURPOSE,
-                    reason=f"Delivery {row.id} failed {row.attempts} times.",
-                    subject=f"Tipline: a {row.purpose} delivery is failing",
-                    body={"failed_delivery": row.id, "failed_purpose": row.purpose,
-                          "failed_channel": row.channel, "attempts": row.attempts},
-                    idempotency_key=outbox.idempotency_key("alert", str(row.id), address),
-                    next_attempt_at=now, created_at=now,
-                ))
+            _queue_alerts(session, list(settings.district.admin_alerts), row, at, ("alert", str(row.id)),
+                          f"Tipline: a {row.purpose} delivery is failing")
             log.warning("delivery %s failed %s times; alert queued for %d admin address(es)",
                         row.id, row.attempts, len(settings.district.admin_alerts))
+        row.state = NEEDS_PERSON if row.escalated_at is not None else PENDING
         session.flush()
         session.expunge(row)
         return row
+
+
+# --- a person takes a failing forward over -----------------------------------------------------
+
+# Why a person ended a forward the worker could not deliver. Fixed choices, so nothing a
+# person types about a tip is stored in the clear.
+RESOLUTIONS: dict[str, str] = {
+    "phoned_dispatch": "Phoned police dispatch and gave them the tip",
+    "other_means": "Gave it to police another way (in person, the department's portal)",
+    "police_aware": "Police already had it or were already there",
+    "not_for_police": "The threat team decided it is not for police (recorded on the tip)",
+}
+DISCLOSING_RESOLUTIONS = frozenset({"phoned_dispatch", "other_means"})
+REFERENCE = re.compile(r"^[A-Za-z0-9#/ .-]{0,40}$")
+
+
+class HandlingError(ValueError):
+    """The forward cannot be marked handled; the message says why, for the person."""
+
+
+@dataclass(frozen=True)
+class Alarm:
+    """Police or welfare forwards that have not reached the police in time: the console banner."""
+
+    count: int
+    needs_person: int
+    since: datetime
+
+
+def police_alarm(session: Session, now: datetime) -> Alarm | None:
+    """Forwards failing, or waiting longer than ``POLICE_ALERT_AFTER`` (the worker may be down)."""
+    open_forward = and_(Delivery.purpose.in_(POLICE_PURPOSES), Delivery.state.not_in(FINAL_STATES))
+    late = or_(Delivery.attempts > 0, Delivery.created_at <= now - POLICE_ALERT_AFTER)
+    count, needs_person, since = session.execute(
+        select(func.count(), func.count(case((Delivery.state == NEEDS_PERSON, 1))), func.min(Delivery.created_at))
+        .where(open_forward, late)).one()
+    if not count:
+        return None
+    return Alarm(int(count), int(needs_person), since)  # min() keeps the column's type: an aware time
+
+
+def mark_handled(session: Session, delivery_id: int, actor: str, resolution: str, reference: str,
+                 now: datetime) -> Delivery:
+    """A person took a police or welfare forward over (in the caller's transaction): the worker
+    stops retrying it, the audit log says who and why, and a forward the person passed on
+    themselves is recorded as a FERPA disclosure on their decision."""
+    if resolution not in RESOLUTIONS:
+        raise HandlingError("Choose what was done with the forward.")
+    reference = reference.strip()
+    if not REFERENCE.match(reference):
+        raise HandlingError("The dispatch reference may hold letters, digits, spaces and # / . - "
+                            "(at most 40): an incident number, never details of the tip.")
+    row = session.get(Delivery, delivery_id, with_for_update=True)
+    if row is None or row.purpose not in POLICE_PURPOSES:
+        raise HandlingError("There is no police or welfare forward with that number.")
+    if row.state in FINAL_STATES:
+        raise HandlingError(f"That forward is already {row.state}.")
+    at = to_minute(now)
+    row.state = HANDLED
+    row.locked_until = None
+    row.resolved_by = actor
+    row.resolved_at = at
+    row.resolution = resolution
+    row.resolution_ref = reference or None
+    audit.record(session, actor, audit.DELIVERY_HANDLED, tip_id=row.tip_id, delivery=row.id, purpose=row.purpose,
+                 resolution=resolution, reference=reference or None, attempts=row.attempts)
+    if resolution in DISCLOSING_RESOLUTIONS:
+        session.add(Disclosure(
+            tip_id=row.tip_id, delivery_id=row.id, recipient=f"{row.purpose} by a person, for {row.channel}:"
+            f"{row.destination}"[:500], what=f"what {actor} passed on: {RESOLUTIONS[resolution].lower()}",
+            why=f"{row.reason or row.purpose} Decided by {actor}."
+            + (f" Dispatch reference {reference}." if reference else ""),
+            disclosed_at=at,
+        ))
+    log.warning("%s forward %s marked handled (%s) by a person", row.purpose, row.id, resolution)
+    return row
 
 
 # --- one delivery, one run --------------------------------------------------------------------
@@ -379,7 +562,7 @@ def process_due(session_factory: SessionFactory, pm: pluggy.PluginManager, setti
     seen: set[int] = set()
     while stop is None or not stop.is_set():
         moment = now or utcnow()
-        ids = [i for i in claim_due(session_factory, moment, lease, limit=1) if i not in seen]
+        ids = claim_due(session_factory, moment, lease, limit=1, exclude=seen)
         if not ids:
             break
         for delivery_id in ids:
@@ -419,7 +602,9 @@ def run_once(settings: Settings, pm: pluggy.PluginManager, now: datetime | None 
 def worker_command(once: bool, interval: float) -> None:
     """Deliver outbox rows: police forwards, staff notifications, alerts."""
     if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+        # Minutes only: a line naming a delivery seconds after a tip arrived must not date it.
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s",
+                            datefmt="%Y-%m-%d %H:%M %Z")
     try:
         settings = load_settings()
     except ConfigError as exc:

@@ -23,7 +23,7 @@ from typing import Any, TypeVar, cast
 
 import segno
 from flask import abort, current_app, g, redirect, render_template, request, url_for
-from gunicorn.http.errors import NoMoreData, ParseException  # type: ignore[import-untyped]
+from gunicorn.http.errors import NoMoreData, ParseException
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import ClientDisconnected

@@ -11,10 +11,10 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Response, abort, g, redirect, request, url_for
-from sqlalchemy import delete, func, select
+from sqlalchemy import and_, case, delete, func, select
 from sqlalchemy.orm import Session
 
-from tipline import access, audit, crypto, db, keyring, staff
+from tipline import access, audit, crypto, db, keyring, staff, worker
 from tipline.console import bp
 from tipline.console.auth import admin_required, login_required, render, settings, workflows
 from tipline.models import (
@@ -219,12 +219,45 @@ def export() -> Any:
     return response
 
 
+DELIVERIES_PAGE = 50
+
+
 @bp.get("/deliveries")
 @admin_required
 def deliveries() -> Any:
-    """Outbox rows not yet delivered, oldest first: a police endpoint that is down shows here."""
+    """Outbox rows not delivered yet: police and welfare forwards first (those that need a
+    person, then failing, then waiting), then other failures, then the rest, oldest first
+    within each, in pages. A police endpoint that is down cannot hide behind notifications."""
     session = db.session()
-    rows = list(session.scalars(select(Delivery).where(Delivery.state != "sent")
-                                .order_by(Delivery.created_at, Delivery.id).limit(200)))
-    sent = session.scalar(select(func.count()).select_from(Delivery).where(Delivery.state == "sent")) or 0
-    return render("console/deliveries.html", rows=rows, sent=sent, now=db.utcnow())
+    police = Delivery.purpose.in_(worker.POLICE_PURPOSES)
+    rank = case((and_(police, Delivery.state == worker.NEEDS_PERSON), 0), (and_(police, Delivery.attempts > 0), 1),
+                (police, 2), (Delivery.attempts > 0, 3), else_=4)
+    waiting = Delivery.state.not_in(worker.FINAL_STATES)
+    total = session.scalar(select(func.count()).select_from(Delivery).where(waiting)) or 0
+    pages = max(1, -(-total // DELIVERIES_PAGE))
+    page = min(pages, max(1, request.args.get("page", 1, type=int) or 1))
+    rows = list(session.scalars(select(Delivery).where(waiting).order_by(rank, Delivery.created_at, Delivery.id)
+                                .offset((page - 1) * DELIVERIES_PAGE).limit(DELIVERIES_PAGE)))
+    sent = session.scalar(select(func.count()).select_from(Delivery).where(Delivery.state == worker.SENT)) or 0
+    handled = list(session.scalars(select(Delivery).where(Delivery.state == worker.HANDLED)
+                                   .order_by(Delivery.resolved_at.desc(), Delivery.id.desc()).limit(20)))
+    return render("console/deliveries.html", rows=rows, sent=sent, handled=handled, total=total, page=page,
+                  pages=pages, now=db.utcnow(), police=worker.POLICE_PURPOSES,
+                  resolutions=worker.RESOLUTIONS)
+
+
+@bp.post("/deliveries/<int:delivery_id>/handled")
+@admin_required
+def delivery_handled(delivery_id: int) -> Any:
+    """A person took a failing police or welfare forward over (phoned dispatch, ...)."""
+    session = db.session()
+    try:
+        worker.mark_handled(session, delivery_id, g.staff.email, request.form.get("resolution", ""),
+                            request.form.get("reference", ""), db.utcnow())
+    except worker.HandlingError as exc:
+        session.rollback()
+        return render("console/deliveries.html", 400, rows=[], sent=0, handled=[], total=0, page=1, pages=1,
+                      now=db.utcnow(), police=worker.POLICE_PURPOSES, resolutions=worker.RESOLUTIONS,
+                      error=str(exc), back=True)
+    session.commit()
+    return redirect(url_for("console.deliveries"))
