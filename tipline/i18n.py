@@ -94,6 +94,10 @@ ES: dict[str, str] = {
         "debe enviarla de nuevo. Su texto sigue abajo; adjunte otra vez los archivos y pulse Enviar.",
     "This page had expired. Please enter your receipt code again.":
         "Esta página había caducado. Escriba su código otra vez.",
+    "What you sent arrived broken, so nothing was stored. Please write your message again and press Send. In an "
+    "emergency call 911.":
+        "Lo que envió llegó dañado, así que no se guardó nada. Escriba su mensaje otra vez y pulse Enviar. En una "
+        "emergencia llame al 911.",
     "What you sent was too large for us to receive, so nothing was stored. Files can be up to {mb} MB each, "
     "{files} at most. Please write your message again and attach smaller files (a screenshot is usually "
     "small).":

@@ -15,10 +15,11 @@ from typing import Any
 from flask import Blueprint, Flask, Response, current_app, g, render_template, request
 from flask_limiter import Limiter
 from flask_wtf.csrf import CSRFError
+from gunicorn.http.errors import NoMoreData, ParseException
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 
 from tipline import crypto, db, i18n, intake, reading, receipts
 from tipline import plugins as hooks
@@ -371,8 +372,24 @@ def _csrf_failed(_exc: CSRFError) -> tuple[str, int]:
     return render_form(state, 400)
 
 
+BROKEN_BODY = (ParseException, NoMoreData, ClientDisconnected)
+
+
+def _broken_body(_exc: Exception) -> tuple[str, int]:
+    """A malformed or cut-short body, found while the form is read: the words never arrived."""
+    text = _t("What you sent arrived broken, so nothing was stored. Please write your message again and press "
+              "Send. In an emergency call 911.")
+    if request.path.startswith("/followup"):
+        return render_followup(None, state=FormState(errors=[text]), status=400)
+    return render_form(FormState(errors=[text]), 400)
+
+
 def init_app(app: Flask, limiter: Limiter) -> None:
     app.register_blueprint(bp)
+    # App-wide, so the form's CSRF check (which reads the body first) lands here too; the
+    # console's own handler answers for its pages.
+    for kind in BROKEN_BODY:
+        app.register_error_handler(kind, _broken_body)
 
     @app.context_processor
     def _language() -> dict[str, Any]:
