@@ -251,3 +251,15 @@ def test_duplicate_of_only_a_tip_the_member_can_open(app: Flask, client: FlaskCl
     assert ok.status_code == 302
     db.expire_all()
     assert db.get(Tip, target).duplicate_of == original  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("path", ["/console/login", "/console/recover"])
+def test_a_head_request_is_not_a_sign_in_attempt(client: FlaskClient, db: Session, path: str) -> None:
+    """Link checkers and monitors send HEAD: it must neither fail a sign-in nor fill the audit log."""
+    from tipline.models import AuditEntry
+
+    before = db.scalar(select(func.count()).select_from(AuditEntry))
+    for _ in range(3):
+        assert client.head(path).status_code == 200
+    db.expire_all()
+    assert db.scalar(select(func.count()).select_from(AuditEntry)) == before

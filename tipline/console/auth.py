@@ -184,7 +184,7 @@ def _audit_email(email: str) -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
-    if request.method == "GET":
+    if request.method != "POST":
         notice = ("Your session ended after 30 idle minutes (or 12 hours in all). Please sign in again."
                   if request.args.get("expired") else "")
         return render("console/login.html", notice=notice)
@@ -244,7 +244,7 @@ def _enrol(session: Session, *, email: str, role: str, school: str | None, title
     """Step 1 creates an inactive account and shows its TOTP QR code and recovery key;
     step 2 (a correct code) activates it. Returns the activated member, or a page."""
     step = request.form.get("step", "")
-    if request.method == "GET":
+    if request.method != "POST":
         return _enrol_page(title, email, role, school)
     if step == "password":
         password = request.form.get("password", "")
@@ -385,7 +385,7 @@ RECOVER_FAILED = "The email, recovery key or code is not right."
 
 @bp.route("/recover", methods=["GET", "POST"])
 def recover() -> Any:
-    if request.method == "GET":
+    if request.method != "POST":
         return render("console/recover.html")
     session = db.session()
     email = request.form.get("email", "").strip().lower()
