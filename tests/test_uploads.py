@@ -15,7 +15,7 @@ import pikepdf
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from helpers import jpeg_with_gps, png, submit
+from helpers import jpeg_with_gps, png, receipt_of, submit, token
 from PIL import Image, ImageCms, ImageFile
 
 from tipline import uploads
@@ -278,8 +278,15 @@ def test_busy_picture_work_asks_to_send_again(app: Flask, client: FlaskClient, i
         assert status == 400
         assert "checking many pictures right now" in html and "keep these words" in html
         assert "attach them again" in html
-        status, _ = submit(client, message="a tip without pictures still goes through")
+        status, html = submit(client, message="a tip without pictures still goes through")
         assert status == 200
+        reply = client.post("/followup", data={
+            "csrf_token": token(client, "/followup"), "receipt": receipt_of(html), "action": "reply",
+            "message": "my answer, kept", "attachment": [(io.BytesIO(photos.small_photo(2)), "b.jpg")]},
+            content_type="multipart/form-data")
+        text = reply.get_data(as_text=True)
+        assert reply.status_code == 400 and "my answer, kept" in text
+        assert "checking many pictures right now" in text and "attach the files again" in text
     status, html = submit(client, message="keep these words", files=[(photos.small_photo(1), "a.jpg")])
     assert status == 200, "the slots are free again"
 

@@ -110,10 +110,10 @@ ES: dict[str, str] = {
     "now and the rest as a follow-up with your receipt code.":
         "“{name}” y las imágenes anteriores son demasiado para revisar en un solo mensaje. Envíe menos imágenes "
         "ahora y el resto después, con su código.",
-    "We are checking many pictures right now and could not check yours. Please send again in a minute; your "
-    "words are kept.":
-        "Estamos revisando muchas imágenes ahora mismo y no pudimos revisar las suyas. Envíe otra vez en un "
-        "minuto; sus palabras se guardaron.",
+    "We are checking many pictures right now and could not check yours. Your words are kept: please attach the "
+    "files again and send in a minute.":
+        "Estamos revisando muchas imágenes ahora mismo y no pudimos revisar las suyas. Sus palabras se guardaron: "
+        "adjunte los archivos otra vez y envíe en un minuto.",
     "“{name}” could not be opened as a PDF. Please send a screenshot of it instead.":
         "“{name}” no se pudo abrir como PDF. Envíe una captura de pantalla en su lugar.",
     "“{name}” is locked with a password. Please send it without the password, or a screenshot.":

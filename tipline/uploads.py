@@ -57,7 +57,7 @@ REQUEST_BUDGET = 100_000_000
 # long one waits for its turn before the reporter is asked to try again. A flood of pictures
 # then keeps at most this many workers busy, and the pages stay quick for everyone else.
 IMAGE_SLOTS = 2
-SLOT_WAIT_SECONDS = 1.0
+SLOT_WAIT_SECONDS = 0.5
 
 ACCEPT = ".jpg,.jpeg,.png,.heic,.heif,.pdf,image/jpeg,image/png,image/heic,image/heif,application/pdf"
 KINDS_TEXT = "photos (JPEG, PNG, HEIC) and PDF files"
@@ -67,8 +67,8 @@ SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 TOO_LARGE_PICTURE = "“{name}” is too large a picture. Please send a screenshot or a smaller photo."
 TOO_MANY_PICTURES = ("“{name}” and the pictures before it are too much to check in one message. Please send "
                      "fewer pictures now and the rest as a follow-up with your receipt code.")
-BUSY = ("We are checking many pictures right now and could not check yours. Please send again in a minute; "
-        "your words are kept.")
+BUSY = ("We are checking many pictures right now and could not check yours. Your words are kept: please "
+        "attach the files again and send in a minute.")
 BAD_PICTURE = ("“{name}” says it is a picture but could not be opened as one. Please send a screenshot or "
                "photo again.")
 BAD_PDF = "“{name}” could not be opened as a PDF. Please send a screenshot of it instead."
