@@ -10,7 +10,7 @@ from typing import Any
 import pluggy
 from flask import Flask
 
-from tipline import db, packaged, security
+from tipline import db, forms, packaged, security
 from tipline import plugins as hooks
 from tipline.config import Settings, load_settings
 
@@ -25,7 +25,7 @@ def create_app(test_config: dict[str, Any] | None = None, plugin_manager: pluggy
     app.config.update(
         SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
-        MAX_FORM_MEMORY_SIZE=64 * 1024,
+        MAX_FORM_MEMORY_SIZE=forms.MAX_FORM_MEMORY,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.secure_cookies,
@@ -34,9 +34,7 @@ def create_app(test_config: dict[str, Any] | None = None, plugin_manager: pluggy
         WTF_CSRF_TIME_LIMIT=6 * 3600,
         WTF_CSRF_SSL_STRICT=False,
     )
-    from tipline.forms import TiplineRequest
-
-    app.request_class = TiplineRequest
+    app.request_class = forms.TiplineRequest
     app.extensions["tipline.settings"] = settings
     pm = plugin_manager or hooks.make_manager(settings.plugins)
     app.extensions["tipline.pm"] = pm

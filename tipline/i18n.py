@@ -116,6 +116,18 @@ ES: dict[str, str] = {
         "“{name}” es una imagen demasiado grande. Envíe una captura de pantalla o una foto más pequeña.",
     "“{name}” says it is a picture but could not be opened as one. Please send a screenshot or photo again.":
         "“{name}” parece una imagen pero no se pudo abrir. Envíe la captura o la foto otra vez.",
+    "“{name}” and the pictures before it are too much to check in one message. Please send fewer pictures "
+    "now and the rest as a follow-up with your receipt code.":
+        "“{name}” y las imágenes anteriores son demasiado para revisar en un solo mensaje. Envíe menos imágenes "
+        "ahora y el resto después, con su código.",
+    "We are checking many pictures right now and could not check yours. Your words are kept: please attach the "
+    "files again and send in a minute.":
+        "Estamos revisando muchas imágenes ahora mismo y no pudimos revisar las suyas. Sus palabras se guardaron: "
+        "adjunte los archivos otra vez y envíe en un minuto.",
+    "“{name}” could not be opened as a PDF. Please send a screenshot of it instead.":
+        "“{name}” no se pudo abrir como PDF. Envíe una captura de pantalla en su lugar.",
+    "“{name}” is locked with a password. Please send it without the password, or a screenshot.":
+        "“{name}” está protegido con contraseña. Envíelo sin contraseña, o una captura de pantalla.",
     # receipt
     "Tip received": "Aviso recibido",
     "Thank you. Your tip was received.": "Gracias. Recibimos su aviso.",

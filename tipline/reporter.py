@@ -26,7 +26,7 @@ from tipline import plugins as hooks
 from tipline.config import Settings
 from tipline.models import Message, Tip, TipKey
 from tipline.security import cookies_secure, limit_view
-from tipline.uploads import ACCEPT, CleanFile, UploadRejected, clean
+from tipline.uploads import ACCEPT, CleanFile, clean_all, gate_for
 
 log = logging.getLogger(__name__)
 bp = Blueprint("reporter", __name__)
@@ -108,14 +108,10 @@ def read_files(errors: list[str]) -> tuple[CleanFile, ...]:
     if len(uploads) > s.max_attachments:
         errors.append(_t("You can attach up to {n} files at once.", n=s.max_attachments))
         return ()
-    cleaned: list[CleanFile] = []
-    for upload in uploads:
-        try:
-            cleaned.append(clean(upload.filename or "file", upload.read(s.max_attachment_bytes + 1),
-                                 s.max_attachment_bytes))
-        except UploadRejected as exc:
-            errors.append(_t(exc.template, **exc.params))
-    return tuple(cleaned)
+    result = clean_all([(u.filename or "file", u.read(s.max_attachment_bytes + 1)) for u in uploads],
+                       s.max_attachment_bytes, gate_for(s.instance_path / "locks"))
+    errors.extend(_t(exc.template, **exc.params) for exc in result.rejected)
+    return tuple(result.files)
 
 
 NONCE = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
