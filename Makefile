@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 PORT ?= 5000
 export PORT
 
-.PHONY: install run test lint typecheck pytest worker bench clean chromium
+.PHONY: install run test lint typecheck pytest worker bench clean chromium caddy
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,7 +35,15 @@ chromium:
 	@test -x /usr/bin/chromium || { echo "installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
 
-pytest: install chromium
+# tests/test_caddy.py runs deploy/Caddyfile with Debian's caddy. The package enables and starts
+# its own caddy.service with a demo site on :80; a machine that had no caddy before does not
+# want that, so it is stopped and disabled again (the test runs its own Caddy on free ports).
+caddy:
+	@test -x /usr/bin/caddy || { echo "installing Debian's caddy for the reverse-proxy test"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends caddy >/dev/null \
+	  && { systemctl disable --now caddy.service >/dev/null 2>&1 || true; }; }
+
+pytest: install chromium caddy
 	$(BIN)/pytest -q
 
 test: lint typecheck pytest
