@@ -89,6 +89,13 @@ class Tip(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sealed_report: Mapped[bytes] = mapped_column(LargeBinary)
+    # Triage's first labels (workflows, priority, police, signals: names only, never text),
+    # kept beside the final ones so a district can measure triage on its own reports.
+    triage_original: Mapped[dict[str, object] | None] = mapped_column(JSON)
+    # When staff last corrected the labels (workflows, school, police); such tips count as decided.
+    corrected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when the reporter adds a message or file; cleared when a member opens the tip.
+    reporter_new_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     workflows: Mapped[list[TipWorkflow]] = relationship(cascade="all, delete-orphan")
     keys: Mapped[list[TipKey]] = relationship(cascade="all, delete-orphan")
@@ -169,7 +176,11 @@ class StepRecord(Base):
 
 
 class Delivery(Base):
-    """The outbox: written in the tip's transaction, delivered by ``tipline worker``."""
+    """The outbox: written in the tip's transaction, delivered by ``tipline worker``.
+
+    state: ``pending`` (due at ``next_attempt_at``), ``sending`` (claimed, leased), ``sent``,
+    ``held`` or ``cancelled`` (a police forward two members stopped: never claimed).
+    """
 
     __tablename__ = "delivery"
     __table_args__ = (Index("ix_delivery_due", "state", "next_attempt_at"),)
@@ -191,6 +202,28 @@ class Delivery(Base):
     alerted: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ForwardStop(Base):
+    """A request to hold or cancel a queued police forward, and its second member's decision.
+
+    state: ``requested`` (nothing stops yet), ``confirmed`` (the delivery was held or
+    cancelled), ``withdrawn``, or ``overtaken`` (the forward left before anyone confirmed).
+    ``reason`` is a code from ``tipline.corrections.STOP_REASONS``: never free text.
+    """
+
+    __tablename__ = "forward_stop"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("delivery.id", ondelete="CASCADE"), index=True)
+    tip_id: Mapped[str] = mapped_column(ForeignKey("tip.id", ondelete="CASCADE"), index=True)
+    action: Mapped[str] = mapped_column(String(10))
+    reason: Mapped[str] = mapped_column(String(40))
+    state: Mapped[str] = mapped_column(String(12), default="requested")
+    requested_by: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Disclosure(Base):
