@@ -77,6 +77,16 @@ LEGAL_HOLD = "legal_hold"                    # detail: hold (bool)
 VIEW_DENIED = "view_denied"                  # a member asked for a tip outside their scope
 VIEW_STATS = "view_stats"                    # aggregate statistics were shown
 INVITE = "invite"                            # an invitation link was made (detail: role, school)
+# Corrections and follow-ups (tipline.corrections):
+WORKFLOWS_CHANGED = "workflows_changed"      # detail: old, new workflow keys, reason code
+SCHOOL_CHANGED = "school_changed"            # detail: old, new school codes, reason code
+TIP_KEYS_CHANGED = "tip_keys_changed"        # the data key was re-sealed (detail: added, removed inboxes)
+POLICE_SENT = "police_sent"                  # a member sent a tip to police (detail: delivery, endpoint, reason)
+FORWARD_STOP_REQUESTED = "forward_stop_requested"  # detail: delivery, stop (hold/cancel), reason code, request id
+FORWARD_STOP_CONFIRMED = "forward_stop_confirmed"  # a second member confirmed (detail: delivery, request id)
+FORWARD_STOP_WITHDRAWN = "forward_stop_withdrawn"  # detail: delivery, request id
+FORWARD_RELEASED = "forward_released"        # a held forward was queued again (detail: delivery)
+FOLLOWUP_RECEIVED = "followup_received"      # detail: message id, files, workflows added, queued counts
 
 ACTIONS: frozenset[str] = frozenset({
     LOGIN, LOGIN_FAILED, LOGOUT, VIEW_LIST, VIEW_TIP, DECRYPT, DOWNLOAD_ATTACHMENT, EXPORT,
@@ -84,6 +94,8 @@ ACTIONS: frozenset[str] = frozenset({
     DELIVERY_SENT, DELIVERY_FAILED, DELIVERY_ESCALATED, DELIVERY_HANDLED, GRANT, REVOKE, KEY_ROTATED,
     STAFF_CREATED, STAFF_DEACTIVATED,
     RECOVERY_USED, SETUP_COMPLETED, PURGE, LEGAL_HOLD, VIEW_DENIED, VIEW_STATS, INVITE,
+    WORKFLOWS_CHANGED, SCHOOL_CHANGED, TIP_KEYS_CHANGED, POLICE_SENT, FORWARD_STOP_REQUESTED,
+    FORWARD_STOP_CONFIRMED, FORWARD_STOP_WITHDRAWN, FORWARD_RELEASED, FOLLOWUP_RECEIVED,
 })
 
 # Detail keys that would name someone's words. Store a message id, never the message.

@@ -16,13 +16,13 @@ import pluggy
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from tipline import crypto, keyring, outbox, reading, receipts
+from tipline import audit, corrections, crypto, keyring, outbox, reading, receipts
 from tipline import plugins as hooks
 from tipline.config import District
 from tipline.models import Attachment, Message, Tip, TipKey, TipWorkflow
 from tipline.orm import to_minute
 from tipline.schedule import in_school_hours
-from tipline.types import PRIORITIES, RouteContext, TipDraft, Triage
+from tipline.types import PRIORITIES, RouteAction, RouteContext, TipDraft, Triage
 from tipline.uploads import CleanFile
 
 log = logging.getLogger(__name__)
@@ -69,6 +69,16 @@ def attachment_row(data_key: bytes, tip_id: str, f: CleanFile, message_id: int |
             "sealed_content": crypto.seal_field(data_key, tip_id, f"attachment/{label}/content", f.data)}
 
 
+def route_context(district: District, school_code: str | None, now: datetime) -> RouteContext:
+    school = district.schools.get(school_code) if school_code else None
+    return RouteContext(
+        school=school_code, now=now, in_school_hours=in_school_hours(district, school_code, now),
+        administrators=school.administrators if school else (),
+        officers=school.officers if school else (),
+        counselors=school.counselors if school else (),
+    )
+
+
 def receive(session: Session, pm: pluggy.PluginManager, district: District, pepper: bytes,
             report: Report, now: datetime, nonce: str | None = None) -> Received:
     """Store one tip. The caller commits; nothing is written if anything here raises.
@@ -79,13 +89,7 @@ def receive(session: Session, pm: pluggy.PluginManager, district: District, pepp
     draft = TipDraft(text=report.message, category=report.category, school=report.school,
                      submitted_at=now, attachment_count=len(report.files))
     result = hooks.triage(pm, draft)
-    school = district.schools.get(report.school) if report.school else None
-    context = RouteContext(
-        school=report.school, now=now, in_school_hours=in_school_hours(district, report.school, now),
-        administrators=school.administrators if school else (),
-        officers=school.officers if school else (),
-        counselors=school.counselors if school else (),
-    )
+    context = route_context(district, report.school, now)
     actions = hooks.route(pm, draft, result, context)
 
     tip_id = uuid.uuid4().hex
@@ -119,7 +123,7 @@ def receive(session: Session, pm: pluggy.PluginManager, district: District, pepp
         id=tip_id, lookup_id=receipts.lookup_id(canonical, pepper), dedupe_id=dedupe_id, school=report.school,
         status="new",
         priority=result.priority, priority_rank=PRIORITIES.index(result.priority), police=result.police,
-        signals=list(result.signals),
+        signals=list(result.signals), triage_original=corrections.original_labels(result),
         routing={"in_school_hours": context.in_school_hours, "inboxes": inboxes,
                  "actions": [{"kind": a.kind, "target": a.target, "reason": a.reason} for a in actions]},
         received_at=minute, updated_at=minute,
@@ -175,3 +179,92 @@ def add_reporter_message(session: Session, tip: Tip, data_key: bytes, text: str,
         session.execute(insert(Attachment), [attachment_row(data_key, tip.id, f, msg.id, minute) for f in files])
     tip.updated_at = minute
     return msg
+
+
+FOLLOWUP_FORWARD_REASON = "Follow-up from the reporter on a tip already forwarded to police."
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """What a reporter's follow-up set off (ids and counts, never content)."""
+
+    message_id: int
+    triage: Triage
+    workflows_added: tuple[str, ...]
+    reopened: bool
+    notices: int
+    forwards: tuple[int, ...]
+
+
+def receive_followup(session: Session, pm: pluggy.PluginManager, district: District, tip: Tip, data_key: bytes,
+                     text: str, files: tuple[CleanFile, ...], now: datetime,
+                     dedupe_id: str | None = None) -> FollowUp:
+    """A reporter's new message or files, handled like a tip. The caller commits.
+
+    - triaged like a tip, in the light of the reporter's earlier words, and what it adds is
+      merged into the tip without lowering anything: workflows added, priority and police
+      raised, signals joined; the data key is re-sealed to any inbox a new workflow brings;
+    - the tip's team is told (no content), and a closed tip is reopened;
+    - forwarded to every police endpoint the tip already went (or is going) to, and, when the
+      follow-up brings police evidence the tip lacked, to any the routing rules send it to; each
+      with an idempotency key naming the message.
+    """
+    # Read in the light of what the reporter said before ("it's today at lunch" means little
+    # alone): triage the tip's words without and with the follow-up, and merge only what the
+    # follow-up adds, so an earlier staff correction is not undone by the same old words.
+    report = reading.report(tip, data_key)
+    earlier = [reading.message(m, data_key).text for m in tip.messages if m.direction == "reporter"]
+    before_text = "\n\n".join([report.message, *earlier])
+    msg = add_reporter_message(session, tip, data_key, text, files, now, dedupe_id)
+    minute = to_minute(now)
+    before = hooks.triage(pm, TipDraft(text=before_text, category=report.category, school=tip.school,
+                                       submitted_at=tip.received_at))
+    draft = TipDraft(text=f"{before_text}\n\n{text}", category=report.category, school=tip.school,
+                     submitted_at=now, attachment_count=len(files))
+    result = hooks.triage(pm, draft)
+    new_evidence = result.police and not before.police
+    # New police evidence is new information: its workflows come back even if staff took them off.
+    gained = set(result.workflows) if new_evidence else set(result.workflows) - set(before.workflows)
+    added, _ = corrections.set_workflows(session, tip, set(tip.workflow_keys) | gained)
+    if PRIORITIES.index(result.priority) > PRIORITIES.index(before.priority):
+        corrections.set_priority(tip, result.priority)
+    tip.police = tip.police or new_evidence
+    tip.signals = sorted(set(tip.signals) | (set(result.signals) - set(before.signals)))
+    tip.reporter_new_at = minute
+    reopened = tip.status == "closed"
+    if reopened:
+        tip.status, tip.closed_at = "in_review", None
+        audit.record(session, "reporter", audit.STATUS_CHANGED, tip_id=tip.id, old="closed", new="in_review",
+                     message_id=msg.id)
+
+    context = route_context(district, tip.school, now)
+    own = hooks.route(pm, draft, result, context) if new_evidence else []
+    merged = hooks.route(pm, draft, corrections.current_triage(tip), context)
+    # New forwards only on police evidence the follow-up brought: an automatic guess alone
+    # never reaches police, and members who stopped the tip's forwards are not overruled by
+    # the words they already judged.
+    forwards: dict[str, RouteAction] = {a.target: a for a in own if a.kind == "forward"}
+    for target, purpose in corrections.police_targets(session, tip.id).items():
+        forwards.setdefault(target, RouteAction("forward", target, FOLLOWUP_FORWARD_REASON, purpose))
+    queued: list[int] = []
+    for target, action in forwards.items():
+        row = outbox.enqueue_forward(session, district, tip.id, tip.school, target,
+                                     action.purpose or ("welfare" if target == "welfare" else "police"),
+                                     action.reason, now, key_parts=("followup", str(msg.id)),
+                                     extra={"followup": msg.id})
+        queued.append(row.id)
+
+    team = [a.target for a in [*own, *merged] if a.kind == "notify"]
+    recorded = (tip.routing or {}).get("actions")
+    team += [str(a["target"]) for a in (recorded if isinstance(recorded, list) else [])
+             if isinstance(a, dict) and a.get("kind") == "notify" and a.get("target")]
+    if not team:
+        # The school is always told; with no school, the district's admins.
+        school = district.schools.get(tip.school) if tip.school else None
+        team = list(school.administrators if school and school.administrators else district.admin_alerts)
+    notices = outbox.enqueue_followup_notices(session, tip.id, tip.school, msg.id, tip.workflow_keys, tip.priority,
+                                              team, now)
+    corrections.reseal(session, tip, data_key, "reporter")
+    audit.record(session, "reporter", audit.FOLLOWUP_RECEIVED, tip_id=tip.id, message_id=msg.id, files=len(files),
+                 workflows_added=added, reopened=reopened, notices=notices, forwards=queued)
+    return FollowUp(msg.id, result, tuple(added), reopened, notices, tuple(queued))

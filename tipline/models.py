@@ -89,6 +89,13 @@ class Tip(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sealed_report: Mapped[bytes] = mapped_column(LargeBinary)
+    # Triage's first labels (workflows, priority, police, signals: names only, never text),
+    # kept beside the final ones so a district can measure triage on its own reports.
+    triage_original: Mapped[dict[str, object] | None] = mapped_column(JSON)
+    # When staff last corrected the labels (workflows, school, police); such tips count as decided.
+    corrected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when the reporter adds a message or file; cleared when a member opens the tip.
+    reporter_new_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     workflows: Mapped[list[TipWorkflow]] = relationship(cascade="all, delete-orphan")
     keys: Mapped[list[TipKey]] = relationship(cascade="all, delete-orphan")
@@ -173,7 +180,8 @@ class Delivery(Base):
 
     ``state``: ``pending`` → ``sending`` → ``sent``. A police or welfare forward that keeps
     failing becomes ``needs_person`` (still retried, admins re-alerted every hour) until it is
-    delivered or a person marks it ``handled`` (e.g. phoned to dispatch), with a reason.
+    delivered or a person marks it ``handled`` (e.g. phoned to dispatch), with a reason. A
+    queued police forward that two members stopped is ``held`` or ``cancelled``: never claimed.
     Every time here is a whole minute derived from the tip's minute, never the clock's second.
     """
 
@@ -207,6 +215,28 @@ class Delivery(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolution: Mapped[str | None] = mapped_column(String(40))
     resolution_ref: Mapped[str | None] = mapped_column(String(40))
+
+
+class ForwardStop(Base):
+    """A request to hold or cancel a queued police forward, and its second member's decision.
+
+    state: ``requested`` (nothing stops yet), ``confirmed`` (the delivery was held or
+    cancelled), ``withdrawn``, or ``overtaken`` (the forward left before anyone confirmed).
+    ``reason`` is a code from ``tipline.corrections.STOP_REASONS``: never free text.
+    """
+
+    __tablename__ = "forward_stop"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("delivery.id", ondelete="CASCADE"), index=True)
+    tip_id: Mapped[str] = mapped_column(ForeignKey("tip.id", ondelete="CASCADE"), index=True)
+    action: Mapped[str] = mapped_column(String(10))
+    reason: Mapped[str] = mapped_column(String(40))
+    state: Mapped[str] = mapped_column(String(12), default="requested")
+    requested_by: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Disclosure(Base):

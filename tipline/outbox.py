@@ -13,6 +13,8 @@ from tipline.models import Delivery
 from tipline.orm import to_minute
 from tipline.types import RouteAction, Triage
 
+FOLLOWUP = "followup"
+
 
 def idempotency_key(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:40]
@@ -56,6 +58,44 @@ def enqueue_for_tip(session: Session, district: District, tip_id: str, school: s
             ))
         else:
             raise ValueError(f"unknown route action kind {action.kind!r}")
+    if rows:
+        session.execute(insert(Delivery), rows)
+    return len(rows)
+
+
+def enqueue_forward(session: Session, district: District, tip_id: str, school: str | None, target: str,
+                    purpose: str, reason: str, now: datetime, key_parts: tuple[str, ...] = (),
+                    extra: dict[str, object] | None = None) -> Delivery:
+    """One more police forward of a tip (a member's decision, or a reporter's follow-up).
+
+    ``key_parts`` make its idempotency key differ from the intake forward's and stay stable
+    across retries of the same decision or follow-up.
+    """
+    channel, destination = endpoint(district, target)
+    row = Delivery(
+        tip_id=tip_id, channel=channel, destination=destination, purpose=purpose, reason=reason,
+        subject=f"Tipline {target}: tip for {school or 'the district'}",
+        body={"tip": tip_id, "endpoint": target, **(extra or {})},
+        idempotency_key=idempotency_key(tip_id, "forward", target, *key_parts),
+        next_attempt_at=now, created_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def enqueue_followup_notices(session: Session, tip_id: str, school: str | None, message_id: int,
+                             workflows: list[str], priority: str, targets: list[str], now: datetime) -> int:
+    """Tell the tip's team the reporter added something: no content, the priority in the subject."""
+    rows = [dict(
+        tip_id=tip_id, channel="smtp", destination=target, purpose=FOLLOWUP,
+        reason="The reporter added a message or file to a tip.",
+        subject=f"Tipline: reporter follow-up on a {priority} tip for {school or 'the district'}",
+        body={"tip": tip_id, "school": school, "workflows": workflows, "priority": priority,
+              "followup": message_id},
+        idempotency_key=idempotency_key(tip_id, FOLLOWUP, str(message_id), target),
+        next_attempt_at=now, created_at=now,
+    ) for target in dict.fromkeys(targets)]
     if rows:
         session.execute(insert(Delivery), rows)
     return len(rows)

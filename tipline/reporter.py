@@ -329,13 +329,21 @@ def followup() -> tuple[str, int]:
                                        text) if nonce else None)
     if dedupe and session.scalar(select(Message.id).where(Message.dedupe_id == dedupe)):
         return render_followup(opened, raw, FormState(notice=_t("Thank you. Your message was added to your tip.")))
+    pm = current_app.extensions["tipline.pm"]
     try:
-        intake.add_reporter_message(session, opened.tip, opened.data_key, text, files, db.utcnow(), dedupe)
+        # A follow-up is a tip too: triaged, the team told, a closed tip reopened, police told
+        # when the tip went to them; all in this one transaction with the message.
+        added = intake.receive_followup(session, pm, settings().district, opened.tip, opened.data_key, text, files,
+                                        db.utcnow(), dedupe)
         session.commit()
     except Exception as exc:  # noqa: BLE001 - as above
         _rollback(session)
         # Not the tip's page: drawing it would ask the failing database for its messages.
         return _followup_not_stored(exc)
+    log.info("follow-up received tip=%s message=%s notices=%d forwards=%d", opened.tip.id, added.message_id,
+             added.notices, len(added.forwards))
+    if added.reopened:
+        hooks.status_changed(pm, opened.tip.id, "closed", "in_review", "reporter")
     session.refresh(opened.tip)
     return render_followup(opened, raw, FormState(notice=_t("Thank you. Your message was added to your tip.")))
 

@@ -133,6 +133,8 @@ def attempt_minute(scheduled: datetime, now: datetime) -> datetime:
 
 
 def _due(now: datetime) -> Any:
+    # Only these two states are ever claimed: ``held`` and ``cancelled`` forwards (stopped by
+    # two members, see tipline.corrections) and ``sent`` rows never are.
     return or_(
         and_(Delivery.state.in_((PENDING, NEEDS_PERSON)), Delivery.next_attempt_at <= now),
         and_(Delivery.state == SENDING, or_(Delivery.locked_until.is_(None), Delivery.locked_until <= now)),
@@ -220,7 +222,8 @@ def _notice(settings: Settings, row: Delivery, tip: Tip | None) -> dict[str, obj
             "Sign in to the Tipline console for details. This message contains no tip content.\n")
         return body
     body["text"] = (
-        f"A new tip needs attention in the Tipline console.\n\n"
+        ("The reporter added a message or file to a tip. " if row.purpose == outbox.FOLLOWUP else "")
+        + f"A {'' if row.purpose == outbox.FOLLOWUP else 'new '}tip needs attention in the Tipline console.\n\n"
         f"Reference: {row.tip_id or '-'}\n"
         f"School: {_school_name(settings, school)}\n"
         f"Workflows: {', '.join(workflows) or 'not yet sorted'}\n"
@@ -253,9 +256,15 @@ def _forward(session: Session, settings: Settings, row: Delivery, tip: Tip | Non
         raise DeliveryError("the tip of a police forward no longer exists")
     data_key = _police_key(session, settings, tip)
     opened = reading.report(tip, data_key)
+    # A reporter's follow-up forward carries that message and its files; the first forward
+    # carries the report's own files.
+    followup_id = row.body.get("followup")
+    followup = next((m for m in tip.messages if m.id == followup_id and m.direction == "reporter"), None)
+    if followup_id is not None and followup is None:
+        raise DeliveryError("the follow-up of a police forward no longer exists")
     files: list[tuple[str, str, bytes]] = []
     for att in tip.attachments:
-        if att.message_id is not None:
+        if att.message_id != (followup.id if followup else None):
             continue
         meta = reading.attachment_meta(att, data_key)
         files.append((meta.filename, meta.content_type, reading.attachment_content(att, data_key)))
@@ -292,6 +301,17 @@ def _forward(session: Session, settings: Settings, row: Delivery, tip: Tip | Non
         f"Message from the anonymous reporter:\n\n{opened.message}\n"
     )
     what = ", ".join(FORWARDED_FIELDS) + f", attachments ({len(files)})"
+    if followup is not None:
+        added = reading.message(followup, data_key)
+        added_local = added.created_at.astimezone(zone)
+        body["followup"] = {"message_id": added.id, "created_at": added.created_at.isoformat(),
+                            "created_at_local": added_local.isoformat(), "text": added.text}
+        body["text"] = (
+            f"NEW FOLLOW-UP from the anonymous reporter on a tip already forwarded (reference {tip.id}), "
+            f"received {added_local:%Y-%m-%d %H:%M %Z}:\n\n{added.text}\n\n"
+            f"Files with this follow-up: {len(files)}\n\n--- The original tip, for reference ---\n\n"
+            + str(body["text"]))
+        what = f"follow-up message {added.id}, " + what
     return body, tuple(files), what
 
 

@@ -14,11 +14,11 @@ from flask import Response, abort, current_app, g, redirect, request, url_for
 from sqlalchemy import Select, exists, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
-from tipline import access, audit, crypto, db, reading
+from tipline import access, audit, corrections, crypto, db, reading
 from tipline import plugins as hooks
 from tipline.console import bp
 from tipline.console.auth import current_scope, login_required, render, settings, workflows
-from tipline.models import Delivery, Message, Staff, StepRecord, Tip, TipWorkflow
+from tipline.models import Delivery, ForwardStop, Message, Staff, StepRecord, Tip, TipWorkflow
 from tipline.types import PRIORITIES, RecordField, Workflow
 
 PAGE = 50
@@ -167,6 +167,12 @@ def tip_page(tip_id: str) -> Any:
                                       .where(Staff.role != "analyst").order_by(Staff.email)))
     colleagues = access.who_can_open(session, tip, candidates, workflows())
     deliveries = list(session.scalars(select(Delivery).where(Delivery.tip_id == tip.id).order_by(Delivery.id)))
+    stops = list(session.scalars(select(ForwardStop).where(ForwardStop.tip_id == tip.id).order_by(ForwardStop.id)))
+    deciders = {s.id: s.email for s in session.scalars(select(Staff).where(Staff.id.in_(
+        {x.requested_by for x in stops} | {x.decided_by for x in stops if x.decided_by})))}
+    new_from_reporter = tip.reporter_new_at
+    # Opening the page is what "seen" means for the list's "new from reporter" flag.
+    tip.reporter_new_at = None
     audit.record(session, g.staff.email, "view_tip", tip_id=tip.id)
     audit.record(session, g.staff.email, "decrypt", tip_id=tip.id, fields=["report", "messages", "steps"])
     session.commit()
@@ -174,7 +180,12 @@ def tip_page(tip_id: str) -> Any:
                   authors=authors, files=[reading.attachment_meta(a, key) for a in tip.attachments],
                   defs=defs, records=records, texts=texts, options=_options, statuses=STATUSES,
                   outcomes=OUTCOMES, deliveries=deliveries, colleagues=colleagues,
-                  reminders=_reminders(tip, defs), school=settings().district.schools.get(tip.school or ""))
+                  reminders=_reminders(tip, defs), school=settings().district.schools.get(tip.school or ""),
+                  stops=stops, deciders=deciders, new_from_reporter=new_from_reporter,
+                  all_workflows=workflows(), schools=settings().district.schools,
+                  endpoints=sorted(settings().district.police), police_purposes=corrections.POLICE_PURPOSES,
+                  change_reasons=corrections.CHANGE_REASONS, police_reasons=corrections.POLICE_REASONS,
+                  stop_reasons=corrections.STOP_REASONS, original=tip.triage_original or {})
 
 
 @bp.get("/tips/<tip_id>/files/<int:att_id>")
@@ -351,3 +362,123 @@ def record_step(tip_id: str, workflow: str, step: str) -> Any:
                  done=row.done, fields=sorted(choices) + sorted(texts))
     session.commit()
     return _back(tip.id, f"step-{workflow}-{step}")
+
+
+# --- corrections (tipline.corrections does the work; these pages only read the form) ----------
+
+
+def _after_correction(session: Session, tip: Tip, anchor: str = "corrections") -> Any:
+    """Commit, then go back to the tip, or to the list when the change took it out of reach."""
+    session.commit()
+    if not access.can_see(session, current_scope(), tip.id) or g.keychain.data_key(session, tip) is None:
+        return redirect(url_for("console.tip_list"))
+    return _back(tip.id, anchor)
+
+
+def _correct(action: Any) -> Any:
+    """Run one correction; a refused one is a 400 with the reason, and changes nothing."""
+    tip_id = str(request.view_args["tip_id"]) if request.view_args else ""
+    session, tip, key = _load(tip_id)
+    try:
+        anchor = action(session, tip, key, db.utcnow())
+    except corrections.CorrectionError as exc:
+        session.rollback()
+        abort(400, description=str(exc))
+    return _after_correction(session, tip, anchor)
+
+
+def _pm() -> Any:
+    return current_app.extensions["tipline.pm"]
+
+
+@bp.post("/tips/<tip_id>/workflows")
+@login_required
+def change_workflows(tip_id: str) -> Any:
+    wanted = request.form.getlist("workflow")
+    reason = request.form.get("reason", "")
+
+    def act(session: Session, tip: Tip, key: bytes, now: Any) -> str:
+        corrections.change_workflows(session, _pm(), settings().district, tip, key, g.staff, wanted, workflows(),
+                                     reason, now)
+        return "corrections"
+    return _correct(act)
+
+
+@bp.post("/tips/<tip_id>/school")
+@login_required
+def change_school(tip_id: str) -> Any:
+    school = request.form.get("school", "") or None
+    reason = request.form.get("reason", "")
+
+    def act(session: Session, tip: Tip, key: bytes, now: Any) -> str:
+        corrections.change_school(session, _pm(), settings().district, tip, key, g.staff, school, reason, now)
+        return "corrections"
+    return _correct(act)
+
+
+def _send_to_police(session: Session, tip: Tip, key: bytes, now: Any) -> str:
+    note_text = request.form.get("note", "").strip()
+    if len(note_text) > settings().max_message_chars:
+        raise corrections.CorrectionError("The note is too long (up to 10,000 characters).")
+    row = corrections.send_to_police(session, settings().district, tip, key, g.staff,
+                                     request.form.get("endpoint", ""), request.form.get("reason", ""), now)
+    if note_text:
+        # The member's own words stay sealed with the tip; the forward's reason is a code.
+        msg = Message(tip_id=tip.id, direction="note", staff_id=g.staff.id, created_at=db.to_minute(now),
+                      sealed_body=b"")
+        session.add(msg)
+        session.flush()
+        msg.sealed_body = reading.seal_message_body(key, msg, note_text)
+        audit.record(session, g.staff.email, "note_added", tip_id=tip.id, message_id=msg.id, delivery=row.id)
+    return "forwards"
+
+
+@bp.post("/tips/<tip_id>/police")
+@login_required
+def send_to_police(tip_id: str) -> Any:
+    return _correct(_send_to_police)
+
+
+@bp.post("/tips/<tip_id>/forwards/<int:delivery_id>/stop")
+@login_required
+def request_stop(tip_id: str, delivery_id: int) -> Any:
+    def act(session: Session, tip: Tip, key: bytes, now: Any) -> str:
+        row = session.get(Delivery, delivery_id)
+        if row is None or row.tip_id != tip.id or row.purpose not in corrections.POLICE_PURPOSES:
+            raise corrections.CorrectionError("There is no such police forward on this tip.")
+        corrections.request_stop(session, tip, row, g.staff, request.form.get("action", ""),
+                                 request.form.get("reason", ""), now)
+        return "forwards"
+    return _correct(act)
+
+
+@bp.post("/tips/<tip_id>/stops/<int:stop_id>/confirm")
+@login_required
+def confirm_stop(tip_id: str, stop_id: int) -> Any:
+    def act(session: Session, tip: Tip, key: bytes, now: Any) -> str:
+        try:
+            corrections.confirm_stop(session, tip, key, g.staff, stop_id, now)
+        except corrections.CorrectionError:
+            # An overtaken request is still recorded as such; anything else changes nothing.
+            session.commit()
+            raise
+        return "forwards"
+    return _correct(act)
+
+
+@bp.post("/tips/<tip_id>/stops/<int:stop_id>/withdraw")
+@login_required
+def withdraw_stop(tip_id: str, stop_id: int) -> Any:
+    def act(session: Session, tip: Tip, key: bytes, now: Any) -> str:
+        corrections.withdraw_stop(session, tip, g.staff, stop_id, now)
+        return "forwards"
+    return _correct(act)
+
+
+@bp.post("/tips/<tip_id>/forwards/<int:delivery_id>/release")
+@login_required
+def release_forward(tip_id: str, delivery_id: int) -> Any:
+    def act(session: Session, tip: Tip, key: bytes, now: Any) -> str:
+        corrections.release(session, tip, key, g.staff, delivery_id, now)
+        return "forwards"
+    return _correct(act)
