@@ -227,17 +227,30 @@ class RssSampler(threading.Thread):
         return self.peak_kb / 1024
 
 
-def multipart(fields: list[tuple[str, str]]) -> tuple[bytes, str]:
-    """The body a browser sends for the form, including the empty file input."""
+def multipart(fields: list[tuple[str, str]], photo: bytes | None = None) -> tuple[bytes, str]:
+    """The body a browser sends for the form: the file input empty, or carrying one photo."""
     boundary = "----TiplineBench" + uuid.uuid4().hex
     parts: list[bytes] = []
     for name, value in fields:
         parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
                      .encode())
-    parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="attachment"; filename=""\r\n'
-                 "Content-Type: application/octet-stream\r\n\r\n\r\n".encode())
+    if photo is None:
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="attachment"; filename=""\r\n'
+                     "Content-Type: application/octet-stream\r\n\r\n\r\n".encode())
+    else:
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="attachment"; '
+                     'filename="IMG_4031.JPG"\r\nContent-Type: image/jpeg\r\n\r\n'.encode() + photo + b"\r\n")
     parts.append(f"--{boundary}--\r\n".encode())
     return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
+def camera_photo() -> bytes:
+    """A 12 MP phone photo of about 4 MB with EXIF and GPS, as the upload tests use."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    import photos  # type: ignore[import-not-found]
+
+    data: bytes = photos.camera_jpeg()
+    return data
 
 
 def message(rng: random.Random) -> str:
@@ -248,8 +261,8 @@ def message(rng: random.Random) -> str:
 class Reporter:
     """One phone: a keep-alive connection; a fresh session (cookies) for every tip."""
 
-    def __init__(self, port: int, seed: int) -> None:
-        self.port, self.rng = port, random.Random(seed)
+    def __init__(self, port: int, seed: int, photo: bytes | None = None) -> None:
+        self.port, self.rng, self.photo = port, random.Random(seed), photo
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT)
         self.cookies: dict[str, str] = {}
 
@@ -286,7 +299,7 @@ class Reporter:
         fields += [("category", self.rng.choice(CATEGORY.findall(page) or ["unsure"])),
                    ("school", self.rng.choice(OPTION.findall(page) or ["outside"])),
                    ("message", message(self.rng)), ("contact", ""), ("website", "")]
-        body, content_type = multipart(fields)
+        body, content_type = multipart(fields, self.photo)
         status, page, ms = self.request("POST", body, content_type)
         match = RECEIPT.search(page)
         if status == 200 and match:
@@ -309,11 +322,14 @@ class Reporter:
             tally.add(mine)
 
 
+PHOTO: bytes | None = None  # set by --photo: every tip then carries one camera photo
+
+
 def load(server: Gunicorn, seconds: float, clients: int, needs_csrf: bool, seed: int) -> tuple[Tally, float]:
     tally = Tally()
     start = time.monotonic()
     deadline = start + seconds
-    threads = [threading.Thread(target=Reporter(server.port, seed + i).run, args=(deadline, tally, needs_csrf),
+    threads = [threading.Thread(target=Reporter(server.port, seed + i, PHOTO).run, args=(deadline, tally, needs_csrf),
                                 name=f"reporter-{i}", daemon=True) for i in range(clients)]
     for t in threads:
         t.start()
@@ -404,7 +420,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--keep", action="store_true", help="keep the temporary instance folder and logs")
     parser.add_argument("--enforce-targets", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument("--photo", action="store_true",
+                        help="attach one 4 MB 12 MP camera photo (EXIF, GPS) to every tip")
     args = parser.parse_args(argv)
+    global PHOTO
+    if args.photo:
+        PHOTO = camera_photo()
+        print(f"every tip carries one camera photo of {len(PHOTO) / 1e6:.2f} MB")
     if (args.seconds <= 0 or args.seconds > 600 or not 1 <= args.clients <= 256 or not 0 <= args.warmup <= 60
             or not 1 <= args.rounds <= 20):
         parser.error("use 0 < --seconds <= 600, 1 <= --clients <= 256, 0 <= --warmup <= 60, 1 <= --rounds <= 20")
@@ -432,7 +454,7 @@ def main(argv: list[str] | None = None) -> int:
         with running(Gunicorn("tipline", "wsgi:app", ROOT, env, work / "tipline.log")) as tip_server, \
                 running(Gunicorn("bare", "bare_app:app", BENCH, env, work / "bare.log")) as bare_server:
             tip_side = Contender(tip_server, needs_csrf=True)
-            tip, bare = measure([tip_side, Contender(bare_server, needs_csrf=False)], args)
+            tip, bare = measure([tip_side, Contender(bare_server, needs_csrf=True)], args)
         tip_warm = tip_side.warm
         # Both servers have stopped: every request they answered is finished.
         stored = count_tips(instance / "tipline.db")
