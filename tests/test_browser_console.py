@@ -126,7 +126,10 @@ def test_staff_work_a_threat_tip_with_the_reporter(app: Flask, db: Session, inst
             expect(rows).to_have_count(1)
             expect(rows.first).to_contain_text("SHS")
             expect(rows.first).to_contain_text("threat")
-            tip_page = _submit(page, rows.first.get_by_role("link", name="Open"))
+            # The link says which tip it opens: school, time, workflows and priority.
+            described = re.compile(r"^Tip from SHS, (\d{4}-\d\d-\d\d )?\d\d:\d\d — .*threat.*, urgent$")
+            link = rows.first.get_by_role("link", name=described)
+            tip_page = _submit(page, link)
             assert tip_page.status == 200, page.inner_text("main")
             assert re.fullmatch(re.escape(base) + r"/console/tips/[0-9a-f]{32}", page.url), page.url
             tip_url = page.url

@@ -98,6 +98,12 @@ ACTIONS: frozenset[str] = frozenset({
     FORWARD_STOP_CONFIRMED, FORWARD_STOP_WITHDRAWN, FORWARD_RELEASED, FOLLOWUP_RECEIVED,
 })
 
+# The FERPA disclosure log (console/disclosures.py).
+VIEW_DISCLOSURES = "view_disclosures"        # detail: count shown
+EXPORT_DISCLOSURES = "export_disclosures"    # detail: rows
+DISCLOSURE_RECORDED = "disclosure_recorded"  # a member recorded their own call (detail: disclosure id)
+ACTIONS = ACTIONS | {VIEW_DISCLOSURES, EXPORT_DISCLOSURES, DISCLOSURE_RECORDED}
+
 # Detail keys that would name someone's words. Store a message id, never the message.
 FORBIDDEN_DETAIL_KEYS = frozenset({
     "text", "body", "message", "note", "report", "content", "plaintext", "answer", "answers",

@@ -5,12 +5,18 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from tipline.config import ConfigError, Settings, load_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
 def _settings() -> Settings:
@@ -59,6 +65,45 @@ def setup_instance(settings: Settings) -> list[str]:
         engine.dispose()
 
 
+def _setup_link(settings: Settings, base_url: str | None = None) -> str | None:
+    from tipline import keyring
+
+    token_file = keyring.setup_token_path(settings.instance_path)
+    if not token_file.exists():
+        return None
+    base = base_url or f"http://127.0.0.1:{os.environ.get('PORT', '5000')}"
+    return f"{base}/console/setup/{token_file.read_text().strip()}"
+
+
+def _admin_key_state(session: Session) -> str:
+    """``held``, ``setup`` (waiting under the setup token) or ``lost`` (no active holder)."""
+    from tipline import keyring
+
+    if keyring.admin_key_holders(session):
+        return "held"
+    return "setup" if keyring.setup_pending(session) else "lost"
+
+
+def _warn_no_admin_key(state: str, link: str | None) -> None:
+    """Loudly, on stderr: while no one holds the district-admin key no one can grant keys."""
+    if state == "held":
+        return
+    lines = ["", "!" * 78, "!! NO ONE HOLDS THE DISTRICT-ADMIN KEY.",
+             "!! Until someone does, no one can grant a team's key and tips may stay unreadable."]
+    if state == "setup" and link:
+        lines += ["!! Finish setup: open the one-time link below, or run",
+                  "!!   tipline users create --email YOU --role admin --password-stdin",
+                  "!! (the first admin made either way receives the key).", f"!!   {link}"]
+    elif state == "setup":
+        lines += ["!! The setup token file (instance/setup-token) is missing, so the key it guards",
+                  "!! cannot be opened. Restore it from a backup of instance/."]
+    else:
+        lines += ["!! Every member who held it was deactivated. Team key holders can still open",
+                  "!! their teams' tips."]
+    lines += ["!" * 78, ""]
+    click.echo("\n".join(lines), err=True)
+
+
 @main.command()
 @click.option("--base-url", default=None, help="Where the console is served, for the setup link.")
 def init(base_url: str | None) -> None:
@@ -72,16 +117,31 @@ def init(base_url: str | None) -> None:
     settings = _settings()
     created = setup_instance(settings)
     click.echo(f"Database ready; {len(created)} inbox key(s) created." if created else "Database ready.")
-    from tipline import keyring
+    with _session(settings) as session:
+        state = _admin_key_state(session)
+    link = _setup_link(settings, base_url) if state == "setup" else None
+    if link:
+        click.echo("")
+        click.echo("No district admin holds the keys yet. Open this one-time link to create the first admin account")
+        click.echo("(or run `tipline users create --email YOU --role admin --password-stdin`):")
+        click.echo(f"  {link}")
+        click.echo("")
+    _warn_no_admin_key(state, link)
 
-    token_file = keyring.setup_token_path(settings.instance_path)
-    if token_file.exists():
-        port = os.environ.get("PORT", "5000")
-        base = base_url or f"http://127.0.0.1:{port}"
-        click.echo("")
-        click.echo("No district admin yet. Open this one-time link to create the first admin account:")
-        click.echo(f"  {base}/console/setup/{token_file.read_text().strip()}")
-        click.echo("")
+
+@contextmanager
+def _session(settings: Settings) -> Iterator[Session]:
+    """One transaction on its own engine, committed on success."""
+    from sqlalchemy.orm import sessionmaker
+
+    from tipline.orm import make_engine
+
+    engine = make_engine(settings.database_url)
+    try:
+        with sessionmaker(engine)() as session, session.begin():
+            yield session
+    finally:
+        engine.dispose()
 
 
 @main.command()
@@ -130,32 +190,52 @@ def users() -> None:
 def users_create(email: str, role: str, school: str | None, password_stdin: bool) -> None:
     """Create a staff member and print their TOTP provisioning URI and recovery key.
 
-    A member who holds the team's inbox key then grants it to them in the console.
+    The first admin, made while setup is not finished, receives the district-admin key exactly as
+    the setup link would give it. Anyone else holds no key until a member who holds their team's
+    key (or the district-admin key) grants it in the console.
     """
-    from sqlalchemy.orm import sessionmaker
-
-    from tipline import audit, staff
-    from tipline.orm import make_engine
+    from tipline import audit, crypto, keyring, staff
 
     if not password_stdin:
         raise click.UsageError("pass --password-stdin and the password on stdin")
     password = sys.stdin.readline().rstrip("\r\n")
     settings = _settings()
-    engine = make_engine(settings.database_url)
+    token_file = keyring.setup_token_path(settings.instance_path)
+    first_admin = False
     try:
-        with sessionmaker(engine)() as session, session.begin():
+        with _session(settings) as session:
             enrolment = staff.create(session, email=email, role=role, school=school.upper() if school else None,
                                      password=password, secret_key=settings.secret_key,
                                      schools=set(settings.district.schools))
             audit.record(session, "cli", "staff_created", role=role, school=school, member=enrolment.staff.email)
+            if role == "admin" and keyring.setup_pending(session) and token_file.exists():
+                keyring.hand_over_setup_keys(session, token_file.read_text().strip(), enrolment.staff)
+                audit.record(session, "cli", "setup_completed", member=enrolment.staff.email)
+                first_admin = True
             created = enrolment.staff.email
+            state = _admin_key_state(session)
     except staff.AccountError as exc:
         raise click.ClickException(str(exc)) from exc
-    finally:
-        engine.dispose()
+    except LookupError as exc:  # no inbox keys: the database was never set up
+        raise click.ClickException(str(exc)) from exc
+    except crypto.CryptoError as exc:
+        raise click.ClickException(f"{token_file} does not open this database's district-admin key; nothing was "
+                                   "created. Is TIPLINE_INSTANCE the instance `tipline init` set up?") from exc
+    if first_admin:
+        # Committed: the escrow is gone from the database, so the token opens nothing now.
+        token_file.unlink(missing_ok=True)
     click.echo(f"created {created} ({role}{', ' + school.upper() if school else ''})")
     click.echo(enrolment.totp_uri)
     click.echo(f"recovery key (shown once): {enrolment.recovery_code}")
+    if first_admin:
+        click.echo("This is the first district admin: the setup keys moved to this account, which now holds the "
+                   "district-admin key and can grant every team's key. The setup link no longer works.")
+    else:
+        holder = "a member who holds the district-admin key" if role == "admin" else \
+            "a member who holds the team's key (or a district admin)"
+        click.echo(f"This account holds no keys yet: it opens no tip until {holder} grants them on the "
+                   "console's Team & keys page.")
+    _warn_no_admin_key(state, _setup_link(settings) if state == "setup" else None)
 
 
 def _register_subcommands() -> None:

@@ -16,12 +16,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tipline import crypto
 from tipline.config import District
-from tipline.models import Inbox, InboxKey
+from tipline.models import Inbox, InboxGrant, InboxKey, Staff
 
 GENERAL = "general"
 ADMIN = "admin"
@@ -200,3 +200,33 @@ def admin_private_from_setup_token(session: Session, token: str) -> tuple[int, b
     if admin.escrow is None or admin.escrow_key_id is not None:
         raise crypto.CryptoError("setup is already complete")
     return admin.id, crypto.unwrap(token.encode(), admin.escrow, SETUP_CONTEXT)
+
+
+def setup_pending(session: Session) -> bool:
+    """Whether the admin inbox key still waits, wrapped under the setup token, for its first holder."""
+    admin = current_key(session, ADMIN)
+    return admin.escrow is not None and admin.escrow_key_id is None
+
+
+def admin_key_holders(session: Session) -> int:
+    """How many active members hold the current district-admin key. Zero means no one can
+    grant any team's key, and tips sealed only to team inboxes stay unreadable."""
+    admin = current_key(session, ADMIN)
+    return session.scalar(
+        select(func.count()).select_from(InboxGrant).join(Staff, InboxGrant.staff_id == Staff.id)
+        .where(InboxGrant.inbox_key_id == admin.id, Staff.active)) or 0
+
+
+def hand_over_setup_keys(session: Session, token: str, member: Staff) -> None:
+    """Move the district-admin key from the setup token to ``member`` (the first admin).
+
+    The one path for both the setup link and ``tipline users create --role admin``. The caller
+    commits, then deletes the token file (``setup_token_path``): the escrow is gone from the
+    database by then, so the token opens nothing.
+    """
+    admin_key_id, admin_private = admin_private_from_setup_token(session, token)
+    key = current_key(session, ADMIN)
+    session.add(InboxGrant(inbox_key_id=admin_key_id, staff_id=member.id,
+                           sealed_private=crypto.seal_to(member.public_key, admin_private,
+                                                         grant_context(ADMIN, key.version))))
+    key.escrow = None

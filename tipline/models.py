@@ -240,9 +240,13 @@ class ForwardStop(Base):
 
 
 class Disclosure(Base):
-    """A FERPA disclosure record: what left the district, to whom, when and why."""
+    """A FERPA disclosure record: what left the district, to whom, when, why and on whose
+    decision. Written by the worker for each police forward it delivered, or by a staff
+    member recording their own call to police (``delivery_id`` empty). Kept after the tip is
+    purged. Clear text: the console asks staff not to put names or the tip's words in it."""
 
     __tablename__ = "disclosure"
+    __table_args__ = (Index("ix_disclosure_log", "disclosed_at", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     tip_id: Mapped[str | None] = mapped_column(ForeignKey("tip.id", ondelete="SET NULL"), index=True)
@@ -250,6 +254,8 @@ class Disclosure(Base):
     recipient: Mapped[str] = mapped_column(String(500))
     what: Mapped[str] = mapped_column(Text)
     why: Mapped[str] = mapped_column(Text)
+    # "triage rule: <signals>", "routing: <rule>" or the email of the staff member who decided.
+    decided_by: Mapped[str] = mapped_column(String(300), default="")
     disclosed_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

@@ -92,10 +92,12 @@ class DeliveryError(RuntimeError):
 
 @dataclass(frozen=True)
 class Prepared:
-    """What one claimed row sends, plus what its FERPA disclosure records (police only)."""
+    """What one claimed row sends, plus what its FERPA disclosure records (police only):
+    what was sent and on whose decision."""
 
     outgoing: OutgoingDelivery
     disclosed: str | None = None
+    decided_by: str = ""
 
 
 @dataclass
@@ -315,6 +317,24 @@ def _forward(session: Session, settings: Settings, row: Delivery, tip: Tip | Non
     return body, tuple(files), what
 
 
+def decided_by(row: Delivery, tip: Tip | None) -> str:
+    """On whose decision a police forward went, for the disclosure log.
+
+    Whoever queued the row may say so in ``body["decided_by"]`` (a staff member's email for a
+    forward sent by hand, a routing rule's name). Otherwise the rules decided: the triage rule
+    that marked the tip for police, with its evidence signals, or the routing rule in the
+    delivery's reason (e.g. a threat out of school hours).
+    """
+    stated = row.body.get("decided_by") if isinstance(row.body, dict) else None
+    if isinstance(stated, str) and stated.strip():
+        return stated.strip()[:300]
+    if tip is not None and tip.police:
+        evidence = [s for s in tip.signals if not s.startswith("immediate.")] or list(tip.signals)
+        return f"triage rule: {', '.join(evidence) or 'marked for police'}"[:300]
+    rule = (row.reason or f"{row.purpose} forward").strip().rstrip(".")
+    return f"routing: {rule[:1].lower()}{rule[1:]}"[:300]
+
+
 def prepare(session_factory: SessionFactory, settings: Settings, delivery_id: int) -> Prepared:
     """Build what a claimed row sends. Reads only; police content exists in memory only."""
     with session_factory() as session:
@@ -324,8 +344,10 @@ def prepare(session_factory: SessionFactory, settings: Settings, delivery_id: in
         tip = session.get(Tip, row.tip_id) if row.tip_id else None
         attachments: tuple[tuple[str, str, bytes], ...] = ()
         disclosed: str | None = None
+        decision = ""
         if row.purpose in POLICE_PURPOSES:
             body, attachments, disclosed = _forward(session, settings, row, tip)
+            decision = decided_by(row, tip)
         else:
             body = _notice(settings, row, tip)
         outgoing = OutgoingDelivery(
@@ -333,7 +355,7 @@ def prepare(session_factory: SessionFactory, settings: Settings, delivery_id: in
             subject=row.subject, body=body, idempotency_key=row.idempotency_key,
             attachments=attachments, settings=plugin_settings(settings),
         )
-        return Prepared(outgoing, disclosed)
+        return Prepared(outgoing, disclosed, decision)
 
 
 def send(pm: pluggy.PluginManager, outgoing: OutgoingDelivery) -> None:
@@ -369,7 +391,8 @@ def mark_sent(session_factory: SessionFactory, prepared: Prepared, now: datetime
         if out.purpose in POLICE_PURPOSES:
             session.add(Disclosure(
                 tip_id=tip_id, delivery_id=out.id, recipient=f"{out.channel}:{out.destination}",
-                what=prepared.disclosed or "", why=reason or out.purpose, disclosed_at=at,
+                what=prepared.disclosed or "", why=reason or f"{out.purpose} forward",
+                decided_by=prepared.decided_by or "routing", disclosed_at=at,
             ))
         return True
 
@@ -543,7 +566,7 @@ def mark_handled(session: Session, delivery_id: int, actor: str, resolution: str
             f"{row.destination}"[:500], what=f"what {actor} passed on: {RESOLUTIONS[resolution].lower()}",
             why=f"{row.reason or row.purpose} Decided by {actor}."
             + (f" Dispatch reference {reference}." if reference else ""),
-            disclosed_at=at,
+            decided_by=actor, disclosed_at=at,
         ))
     log.warning("%s forward %s marked handled (%s) by a person", row.purpose, row.id, resolution)
     return row

@@ -24,7 +24,7 @@ from typing import Any, TypeVar, cast
 import segno
 from flask import abort, current_app, g, redirect, render_template, request, url_for
 from gunicorn.http.errors import NoMoreData, ParseException
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import ClientDisconnected
 from werkzeug.wrappers import Response
@@ -33,7 +33,7 @@ from tipline import audit, crypto, db, keyring, staff
 from tipline.access import Keychain, Scope, scope_for
 from tipline.config import Settings
 from tipline.console import bp, throttle
-from tipline.models import InboxGrant, Invitation, Staff, StaffSession
+from tipline.models import Invitation, Staff, StaffSession
 
 COOKIE = "tl_staff"
 IDLE = timedelta(minutes=30)
@@ -291,13 +291,30 @@ def _keep_token(kind: str, token: str, endpoint: str) -> Response:
 
 
 def _setup_stored(session: Session, token: str) -> str | None:
-    """The setup token, if ``token`` is it and no district admin exists yet."""
+    """The setup token, if ``token`` is it and the district-admin key still waits under it.
+
+    Not "no admin exists": an admin made on the command line by an older version held no key,
+    and the link must still let the district reach its tips.
+    """
     token_file = keyring.setup_token_path(settings().instance_path)
     stored = token_file.read_text().strip() if token_file.exists() else ""
-    admins = session.scalar(select(func.count()).select_from(Staff).where(Staff.role == "admin", Staff.active))
-    if not stored or admins or not token or not secrets.compare_digest(stored, token):
+    if not stored or not token or not secrets.compare_digest(stored, token) or not keyring.setup_pending(session):
         return None
     return stored
+
+
+@bp.app_template_global()
+def admin_key_state() -> str:
+    """For the console banner: ``held`` when an active member holds the district-admin key,
+    ``setup`` when it still waits under the setup token, ``lost`` when no one holds it (its
+    holders were deactivated). Asked only on admins' pages (console/_no_admin_key.html)."""
+    session = db.session()
+    try:
+        if keyring.admin_key_holders(session):
+            return "held"
+        return "setup" if keyring.setup_pending(session) else "lost"
+    except LookupError:  # no admin inbox at all: `tipline init` never ran
+        return "setup"
 
 
 @bp.get("/setup/<token>")
@@ -319,12 +336,7 @@ def setup() -> Any:
     result = _enrol(session, email=email, role="admin", school=None, title="Create the first district admin")
     if not isinstance(result, Staff):
         return result
-    admin_key_id, admin_private = keyring.admin_private_from_setup_token(session, stored)
-    key = keyring.current_key(session, keyring.ADMIN)
-    session.add(InboxGrant(inbox_key_id=admin_key_id, staff_id=result.id,
-                           sealed_private=crypto.seal_to(result.public_key, admin_private,
-                                                         keyring.grant_context(keyring.ADMIN, key.version))))
-    key.escrow = None
+    keyring.hand_over_setup_keys(session, stored, result)
     audit.record(session, result.email, "setup_completed")
     session.commit()
     keyring.setup_token_path(settings().instance_path).unlink(missing_ok=True)

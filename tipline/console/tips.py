@@ -6,6 +6,8 @@ import base64
 import binascii
 import json
 import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import quote
@@ -16,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from tipline import access, audit, corrections, crypto, db, reading
 from tipline import plugins as hooks
-from tipline.console import bp
+from tipline.console import bp, signal_words
 from tipline.console.auth import current_scope, login_required, render, settings, workflows
 from tipline.models import Delivery, ForwardStop, Message, Staff, StepRecord, Tip, TipWorkflow
 from tipline.types import PRIORITIES, RecordField, Workflow
@@ -58,23 +60,85 @@ def filtered(filters: dict[str, str], columns: Any = Tip) -> Select[Any]:
     return stmt
 
 
+@dataclass(frozen=True)
+class SortKey:
+    """One key of the list's order (every key descending) and how a page link carries it.
+
+    ``dump`` reads the key from a listed tip for the next-page cursor; ``load`` checks a value
+    from a cursor and returns it, or None when the link was tampered with.
+    """
+
+    column: Any
+    dump: Callable[[Tip], object]
+    load: Callable[[object], object | None]
+
+
+def _load_rank(value: object) -> int | None:
+    return value if type(value) is int and 0 <= value < len(PRIORITIES) else None
+
+
+def _load_moment(value: object) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+    return moment if moment is not None and moment.tzinfo is not None else None
+
+
+def _load_id(value: object) -> str | None:
+    ok = isinstance(value, str) and 0 < len(value) <= 32 and value.isascii() and value.isalnum()
+    return value if ok and isinstance(value, str) else None
+
+
+# The list's order, most pressing first; the page cursor carries one value per key. A key added
+# here (e.g. "awaiting acknowledgement" in front of urgency) keeps keyset paging correct as long
+# as it is descending and the last key (the id) stays unique.
+LIST_ORDER: tuple[SortKey, ...] = (
+    SortKey(Tip.priority_rank, lambda t: t.priority_rank, _load_rank),
+    SortKey(Tip.received_at, lambda t: t.received_at.isoformat(), _load_moment),
+    SortKey(Tip.id, lambda t: t.id, _load_id),
+)
+
+
 def _cursor(tip: Tip) -> str:
-    raw = json.dumps([tip.priority_rank, tip.received_at.isoformat(), tip.id]).encode()
+    raw = json.dumps([key.dump(tip) for key in LIST_ORDER]).encode()
     return base64.urlsafe_b64encode(raw).decode()
 
 
 def _after(stmt: Select[Any], cursor: str) -> Select[Any]:
     """Continue after the cursor a previous page printed; anything else is a broken link (400)."""
     try:
-        rank, when, tip_id = json.loads(base64.b64decode(cursor.encode("ascii"), altchars=b"-_", validate=True))
-        moment = datetime.fromisoformat(when)
-        valid = (type(rank) is int and 0 <= rank < len(PRIORITIES) and moment.tzinfo is not None
-                 and isinstance(tip_id, str) and len(tip_id) <= 32 and tip_id.isascii() and tip_id.isalnum())
-    except (ValueError, TypeError, binascii.Error):
-        valid = False
-    if not valid:
+        raw = json.loads(base64.b64decode(cursor.encode("ascii"), altchars=b"-_", validate=True))
+        values = [key.load(v) for key, v in zip(LIST_ORDER, raw, strict=True)] if isinstance(raw, list) else [None]
+    except (ValueError, TypeError, binascii.Error, UnicodeEncodeError):
+        values = [None]
+    if any(v is None for v in values):
         abort(400, description="That page link is broken. Go back to the first page of the list.")
-    return stmt.where(tuple_(Tip.priority_rank, Tip.received_at, Tip.id) < (rank, moment, tip_id))
+    return stmt.where(tuple_(*(key.column for key in LIST_ORDER)) < tuple(values))
+
+
+def age(received: datetime, now: datetime) -> str:
+    """How long a tip has waited, as a team says it: "5 min", "3 h", "2 d"."""
+    minutes = max(0, int((now - received).total_seconds() // 60))
+    if minutes < 60:
+        return f"{minutes} min"
+    if minutes < 24 * 60:
+        return f"{minutes // 60} h"
+    return f"{minutes // (24 * 60)} d"
+
+
+def new_from_reporter(tip: Tip) -> bool:
+    """Whether the reporter added something staff have not seen. The follow-up work adds the
+    column; until then no tip is marked."""
+    return bool(getattr(tip, "new_from_reporter", False))
+
+
+def link_text(tip: Tip, local: datetime, today: date, workflows_of: list[str]) -> str:
+    """The tip's link, read aloud on its own: "Tip from SHS, 14:05 — threat, urgent"."""
+    when = f"{local:%H:%M}" if local.date() == today else f"{local:%Y-%m-%d %H:%M}"
+    where = tip.school or "the district"
+    kinds = ", ".join(workflows_of) or "not yet sorted"
+    return f"Tip from {where}, {when} — {kinds}, {tip.priority}"
 
 
 def read_filters() -> dict[str, str]:
@@ -97,7 +161,7 @@ def tip_list() -> Any:
     filters = read_filters()
     session = db.session()
     base = filtered(filters)
-    order = (Tip.priority_rank.desc(), Tip.received_at.desc(), Tip.id.desc())
+    order = [key.column.desc() for key in LIST_ORDER]
     # Counted up to a cap, in list order, so a busy district's list costs the same as a quiet one's.
     capped = filtered(filters, Tip.id).order_by(*order).limit(COUNT_CAP + 1).subquery()
     total = session.scalar(select(func.count()).select_from(capped)) or 0
@@ -112,13 +176,43 @@ def tip_list() -> Any:
     tip_workflows: dict[str, list[str]] = {}
     for tip_id, wf in wf_rows:
         tip_workflows.setdefault(tip_id, []).append(wf)
+    for names in tip_workflows.values():
+        names.sort()
+    assignees: dict[int, str] = {member_id: email for member_id, email in session.execute(
+        select(Staff.id, Staff.email).where(Staff.id.in_({t.assigned_to for t in tips if t.assigned_to is not None})))}
+    zone = settings().district.timezone
+    now = db.utcnow()
+    today = now.astimezone(zone).date()
+    rows = []
+    for t in tips:
+        local = t.received_at.astimezone(zone)
+        rows.append(ListRow(
+            tip=t, received=f"{local:%Y-%m-%d %H:%M}", age=age(t.received_at, now),
+            workflows=tip_workflows.get(t.id, []), signals=signal_words.phrases(list(t.signals)),
+            assignee=assignees.get(t.assigned_to, "unassigned") if t.assigned_to else "unassigned",
+            new_from_reporter=new_from_reporter(t),
+            link=link_text(t, local, today, tip_workflows.get(t.id, []))))
     audit.record(session, g.staff.email, "view_list", filters=filters, shown=len(tips))
     session.commit()
-    return render("console/list.html", tips=tips, tip_workflows=tip_workflows, total=total, filters=filters,
+    return render("console/list.html", rows=rows, total=total, filters=filters,
                   next_cursor=_cursor(tips[-1]) if more else None, count_capped=total > COUNT_CAP,
-                  workflows=workflows(), statuses=STATUSES,
+                  workflows=workflows(), statuses=STATUSES, zone=zone.key,
                   outcomes=OUTCOMES, priorities=PRIORITIES, schools=settings().district.schools,
                   scope=scope)
+
+
+@dataclass(frozen=True)
+class ListRow:
+    """One line of the tip list, ready to show."""
+
+    tip: Tip
+    received: str
+    age: str
+    workflows: list[str]
+    signals: list[str]
+    assignee: str
+    new_from_reporter: bool
+    link: str
 
 
 def _load(tip_id: str) -> tuple[Session, Tip, bytes]:
