@@ -456,6 +456,9 @@ def test_junk_goes_to_the_general_inbox_at_low_priority(pm: pluggy.PluginManager
     "lol we blew up his house with tnt in minecraft",
     "bringing my water pistol for field day friday",
     "coach posted the list of kids who made varsity outside the gym doors",
+    "the list of names of kids who will not make it to the field trip because of grades",
+    "my hit list for the talent show: mr brightside and sweet caroline",
+    "can my son bring his pocket knife on the camping trip or is it against the rules?",
 ])
 def test_everyday_messages_quoted_in_the_issue_stay_calm(pm: pluggy.PluginManager, text: str) -> None:
     result = run(pm, text, "threat")
