@@ -23,7 +23,9 @@ from tipline import access, intake, keyring, receipts, staff, worker
 from tipline import plugins as hooks
 from tipline.app import create_app
 from tipline.config import Settings, load_settings
+from tipline.hookspecs import hookimpl
 from tipline.models import Delivery, Disclosure, Inbox, InboxKey, Staff, Tip, TipKey
+from tipline.types import RouteAction, RouteContext, TipDraft, Triage
 
 SECRET = "shared-webhook-secret-for-tests"
 # The Monday 2026-10-05, 22:00 in Westport (EDT): outside school hours.
@@ -135,3 +137,14 @@ def district_fixture(config: dict[str, Any], pm: pluggy.PluginManager, instance:
             members[name] = create_member(app, session, email, role, school, granter=admin)
     yield District(app, settings, pm, http_server, smtp_server, admin, members)
     app.extensions["tipline.engine"].dispose()
+
+
+class EveryThreatOutOfHours:
+    """A district's own routing rule, as the built-in rule was before police needed evidence:
+    every threat out of school hours goes to dispatch. It queues the forward a correction must stop."""
+
+    @hookimpl
+    def tipline_route(self, tip: TipDraft, triage: Triage, context: RouteContext) -> list[RouteAction]:
+        if "threat" in triage.workflows and not context.in_school_hours:
+            return [RouteAction("forward", "dispatch", "Threat received outside school hours.", "police")]
+        return []

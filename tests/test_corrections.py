@@ -12,15 +12,21 @@ from datetime import timedelta
 
 import pytest
 from browser_support import launch, serve
-from corrections_support import BIAS_AS_THREAT, IN_HOURS, OUT_OF_HOURS, THREAT, District, district_fixture  # noqa: F401
+from corrections_support import (  # noqa: F401
+    BIAS_AS_THREAT,
+    IN_HOURS,
+    OUT_OF_HOURS,
+    THREAT,
+    District,
+    EveryThreatOutOfHours,
+    district_fixture,
+)
 from playwright.sync_api import expect, sync_playwright
 from sqlalchemy import select
 
 from tipline import corrections, crypto, intake, keyring, worker
-from tipline.hookspecs import hookimpl
 from tipline.models import AuditEntry, Delivery, ForwardStop, Inbox, InboxKey, Tip, TipKey
 from tipline.orm import utcnow
-from tipline.types import RouteAction, RouteContext, TipDraft, Triage
 
 
 def audit_actions(d: District, tip_id: str) -> list[tuple[str, str]]:
@@ -49,17 +55,6 @@ def test_triage_first_labels_are_kept_beside_the_final_ones(district: District) 
     assert tip.workflow_keys == ["deib"] and tip.corrected_at is not None
     assert tip.triage_original["workflows"] == ["deib", "threat"]  # the first labels stay
     assert ("workflows_changed", district.members["deib"].email) in audit_actions(district, tip_id)
-
-
-class EveryThreatOutOfHours:
-    """A district's own routing rule, as the built-in rule was before police needed evidence:
-    every threat out of school hours goes to dispatch. It queues the forward a correction must stop."""
-
-    @hookimpl
-    def tipline_route(self, tip: TipDraft, triage: Triage, context: RouteContext) -> list[RouteAction]:
-        if "threat" in triage.workflows and not context.in_school_hours:
-            return [RouteAction("forward", "dispatch", "Threat received outside school hours.", "police")]
-        return []
 
 
 def test_removing_threat_from_a_queued_bias_tip_stops_its_police_forward(district: District) -> None:

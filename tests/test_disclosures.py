@@ -16,6 +16,7 @@ from typing import Any
 import pluggy
 import pytest
 from console_support import Member, create_member, login, setup_admin
+from corrections_support import EveryThreatOutOfHours
 from flask import Flask
 from servers import HTTPServer
 from sqlalchemy import select
@@ -39,7 +40,9 @@ WELLBEING_SHS = "my friend says she wants to hurt herself and has been cutting"
 @pytest.fixture
 def police_app(config: dict[str, Any], pm: pluggy.PluginManager, instance: Path,
                http_server: HTTPServer) -> Iterator[Flask]:
-    """The app with police dispatch on a real HTTP server on loopback."""
+    """The app with police dispatch on a real HTTP server on loopback, and a district rule that
+    sends every out-of-hours threat to dispatch (the built-in rule asks for police evidence)."""
+    pm.register(EveryThreatOutOfHours())
     base = load_settings(environ={}, overrides=dict(config))
     district = dataclasses.replace(base.district, police={"dispatch": f"webhook:{http_server.url('/dispatch')}",
                                                           "welfare": f"webhook:{http_server.url('/welfare')}"})
