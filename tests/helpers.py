@@ -53,3 +53,18 @@ def png() -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (32, 32), (10, 120, 200)).save(out, format="PNG")
     return out.getvalue()
+
+
+def refused_after(answers: list[int], limit: int = 10) -> int:
+    """How many answers came before the first 429, checking that it came at the limit and held.
+
+    The limiter counts by sliding window counter: at a minute boundary the previous window's
+    count is weighted down and rounded, so one more attempt can pass there. ``limit + 1`` is
+    accepted for that reason, never more.
+    """
+    assert 429 in answers, answers
+    first = answers.index(429)
+    assert first in (limit, limit + 1), answers
+    assert set(answers[:first]) == {404} and set(answers[first:]) == {429}, answers
+    return first
+
