@@ -5,22 +5,26 @@ round of unseen tips brings wording they miss: a medicine's name, a euphemism fo
 Spanish verb form, a weapon described without its name. This model reads the same
 normalised text the rules read (slang expanded, figurative uses neutralised, negated words
 marked) and scores each label with one logistic regression over words, word pairs and word
-stems. ``tools/train_triage.py`` fits it on the labelled tips and picks, on tips from
-authors held out of each fit, the score at which it may add a label the rules did not give.
+stems. ``tools/train_triage.py`` fits it with scikit-learn (regularisation and rare-feature
+pruning chosen by cross-validation with folds by author), calibrates each score into a
+probability on tips from authors held out of each fit, and picks there the probability at
+which it may add a label the rules did not give, and the police bar.
 
-Pure stdlib and a dictionary lookup per feature, so it costs a small part of the rules'
-time. The weights file holds words from made-up training tips, never a real report.
+Pure stdlib and a dictionary lookup per feature at run time (no numpy in web workers), so it
+costs a small part of the rules' time. The weights file holds words from made-up training
+tips, never a real report.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from plugins._text import (
+from plugins.triage import (
     AMMO,
     BLADE,
     EXPLOSIVE,
@@ -37,10 +41,6 @@ from plugins._text import (
 )
 
 LABELS = ("threat", "deib", "cyberbullying", "wellbeing", "police")
-# A sixth regression is fit only on tips that are threats or a student at risk: given that,
-# do they need police now? Police is a conjunction (a threat *and* a weapon, a plan or a
-# time; a crisis *and* it is happening now) that one linear score over all tips draws badly.
-HEADS = (*LABELS, "police_if_danger")
 MODEL_PATH = Path(__file__).with_name("data") / "triage_model.json"
 # Words this long are also counted by their first letters, so "amenazando" and "amenazo",
 # or "threatend" and "threatened", share evidence.
@@ -94,50 +94,54 @@ def features(doc: Doc, findings: Iterable[str] = ()) -> set[str]:
     return feats
 
 
+def _sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+
 @dataclass(frozen=True)
 class Model:
-    """Per-head weights, the score above which each label is voted, and when the
-    conditional police head may add police: the tip is a threat or a crisis by at least
-    ``danger_margin`` past that label's threshold, and the head scores ``danger_cut``."""
+    """Per-label weights and bias (logits), the Platt scaling that turns each logit into a
+    calibrated probability, the probability at which each workflow is voted, and the police
+    bar: ``police_cut`` (no everyday message and at most 3% of police-false incident tips
+    reached it out of fold) and the lower ``review_cut`` where a person must look."""
 
     weights: dict[str, tuple[float, ...]]
     bias: tuple[float, ...]
+    scaling: tuple[tuple[float, float], ...]
     thresholds: tuple[float, ...]
-    danger_margin: float = 99.0
-    danger_cut: float = 99.0
+    police_cut: float = 1.01
+    review_cut: float = 1.01
 
     def scores(self, feats: Iterable[str]) -> list[float]:
-        """Logits, one per head in ``HEADS`` order."""
+        """Logits, one per label in ``LABELS`` order."""
         get = self.weights.get
         rows = [w for w in map(get, feats) if w is not None]
         if not rows:
             return list(self.bias)
-        # Transposed, each head's column sums in C rather than a Python loop per feature.
+        # Transposed, each label's column sums in C rather than a Python loop per feature.
         return [b + sum(column) for b, column in zip(self.bias, zip(*rows, strict=True), strict=True)]
 
-    def labels(self, scores: list[float]) -> set[str]:
-        """The labels whose score reaches their threshold."""
-        found = {label for label, score, cut in zip(LABELS, scores[: len(LABELS)], self.thresholds, strict=True)
-                 if score >= cut}
-        danger = max(scores[0] - self.thresholds[0], scores[3] - self.thresholds[3])
-        if danger >= self.danger_margin and scores[5] >= self.danger_cut:
-            found.add("police")
-        return found
+    def probabilities(self, feats: Iterable[str]) -> list[float]:
+        """Calibrated probabilities, one per label in ``LABELS`` order."""
+        return [_sigmoid(a * z + b) for z, (a, b) in zip(self.scores(feats), self.scaling, strict=True)]
 
 
 def from_json(data: dict[str, object]) -> Model:
     labels = data["labels"]
-    if labels != list(HEADS):
-        raise ValueError(f"model labels {labels!r} are not {list(HEADS)!r}")
+    if labels != list(LABELS):
+        raise ValueError(f"model labels {labels!r} are not {list(LABELS)!r}")
     raw_weights = data["weights"]
     raw_bias = data["bias"]
+    raw_scaling = data["scaling"]
     raw_thresholds = data["thresholds"]
-    danger = data["danger"]
     assert isinstance(raw_weights, dict) and isinstance(raw_bias, list) and isinstance(raw_thresholds, list)
-    assert isinstance(danger, dict)
-    weights = {str(k): tuple(float(x) for x in v) for k, v in raw_weights.items()}
-    return Model(weights, tuple(float(x) for x in raw_bias), tuple(float(x) for x in raw_thresholds),
-                 float(danger["margin"]), float(danger["cut"]))
+    assert isinstance(raw_scaling, list)
+    scale = float(data.get("scale", 1))  # type: ignore[arg-type]
+    weights = {str(k): tuple(float(x) / scale for x in v) for k, v in raw_weights.items()}
+    return Model(weights, tuple(float(x) for x in raw_bias),
+                 tuple((float(a), float(b)) for a, b in raw_scaling),
+                 tuple(float(x) for x in raw_thresholds),
+                 float(data["police_cut"]), float(data["review_cut"]))  # type: ignore[arg-type]
 
 
 @cache

@@ -9,7 +9,19 @@ dispatch at once ("immediate.dispatch").
 
 from __future__ import annotations
 
-from plugins._text import ONLINE, PERSON, SEXTORTION, TOLD_TO_DIE, AnyOf, Doc, Matcher, Near, doc_for, remembered, words
+from plugins.triage import (
+    ONLINE,
+    PERSON,
+    SEXTORTION,
+    TOLD_TO_DIE,
+    AnyOf,
+    Doc,
+    Matcher,
+    Near,
+    doc_for,
+    remembered,
+    words,
+)
 from tipline.hookspecs import hookimpl
 from tipline.types import RecordField, Step, TipDraft, Vote, Workflow
 
@@ -238,7 +250,7 @@ _SIGNALS = {
     "online_target": "cyberbullying.reported_bullying",
 }
 # Every signal name this plugin can emit.
-SIGNALS = frozenset(_SIGNALS.values()) | {"immediate.dispatch"}
+SIGNALS = frozenset(_SIGNALS.values()) | {"immediate.dispatch", "police.minor_images", "police.sextortion"}
 
 
 def _concepts(doc: Doc) -> set[str]:
@@ -257,8 +269,10 @@ def vote(tip: TipDraft) -> Vote | None:
         found = _HINTED.hits(doc)
     if not found:
         return None
-    police = bool(found & {"sexual_images", "sextortion"})
-    signals = {_SIGNALS[c] for c in found}
+    proof = {name for concept, name in (("sexual_images", "police.minor_images"), ("sextortion", "police.sextortion"))
+             if concept in found}
+    police = bool(proof)
+    signals = {_SIGNALS[c] for c in found} | proof
     if police:
         signals.add("immediate.dispatch")
     return Vote(workflows=(KEY,), priority="urgent" if police else "normal", police=police,
@@ -268,6 +282,11 @@ def vote(tip: TipDraft) -> Vote | None:
 @hookimpl
 def tipline_workflows() -> list[Workflow]:
     return [WORKFLOW]
+
+
+@hookimpl
+def tipline_findings(tip: TipDraft) -> list[str]:
+    return [f"{KEY}.{c}" for c in sorted(concepts(doc_for(tip)))]
 
 
 @hookimpl

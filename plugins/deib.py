@@ -9,7 +9,7 @@ the vote needs a slur, a hate symbol, an act against the group, or a barrier.
 
 from __future__ import annotations
 
-from plugins._text import HATE_SYMBOL, Doc, Matcher, Near, doc_for, remembered, words
+from plugins.triage import HATE_SYMBOL, SLUR, Doc, Matcher, Near, doc_for, remembered, words
 from tipline.hookspecs import hookimpl
 from tipline.types import RecordField, Step, TipDraft, Vote, Workflow
 
@@ -205,16 +205,6 @@ ACT = words(
     r" (?:\w+ )?(?:sign up|enroll|take|apply|join|try out)", r"no se (?:inscrib\w+|meta|apunte)",
     r"(?:no es|not) (?:suficiente|good enough)",
 )
-SLUR = words(
-    r"she ?males?", r"hermafrodita", r"(?:call|calls|called|calling) (?:him|her|them) (?:an? )?(?:it|thing)\b",
-    r"(?:call|calls|called|calling) (?:\w+ ){0,8}?(?:a |an )?(?:he ?she|it thing|(?:he she|shemale) and it)\b",
-    r"n[i1*]gg(?:a|er|uh|ah|az)s?", r"n words?", r"f[a*]gg?(?:ot)?s?", "dykes?", r"tr[a*]nn(?:y|ies)",
-    r"r[e*]t[a*]rd(?:s|ed)?", "r word", r"lesbos?", r"homos?",
-    r"spics?", r"wetbacks?", r"beaners?", r"chinks?", r"gooks?",
-    r"kikes?", r"towel ?heads?", r"rag ?heads?", r"coons?", r"porch monkeys?", r"sand n\w+",
-    r"maricon(?:es)?", r"maricas?", r"jot[oa]s?", r"tortilleras?", r"mojad[oa]s?", r"sudacas?",
-    r"retrasad[oa]s?", r"mongolit[oa]s?", r"(?:racial|homophobic|antisemitic|ethnic) slurs?", "slurs?",
-)
 BIAS_WORD = words(
     r"racis(?:t|m|ts)", r"sexis(?:t|m)", r"homophob\w+", r"transphob\w+", r"antisemit\w+", r"islamophob\w+",
     r"xenophob\w+", r"bigot\w*", r"discriminat\w+", "biased", "hate speech", r"hate crimes?", r"prejudic\w+",
@@ -315,6 +305,11 @@ def vote(tip: TipDraft) -> Vote | None:
 @hookimpl
 def tipline_workflows() -> list[Workflow]:
     return [WORKFLOW]
+
+
+@hookimpl
+def tipline_findings(tip: TipDraft) -> list[str]:
+    return [f"{KEY}.{c}" for c in sorted(concepts(doc_for(tip)))]
 
 
 @hookimpl

@@ -9,7 +9,7 @@ or for sextortion: the district's own rules for when dispatch is told whatever t
 
 from __future__ import annotations
 
-from plugins._text import (
+from plugins.triage import (
     AMMO,
     BLADE,
     EXPLOSIVE,
@@ -18,8 +18,10 @@ from plugins._text import (
     ONLINE,
     PERSON,
     PLACE,
+    RESOLVED,
     SELF,
     SEXTORTION,
+    SLUR,
     SUICIDE,
     SUICIDE_NEGATIVE,
     TIME,
@@ -389,7 +391,9 @@ SPORTING = words(r"hunt(?:ing|er)?", r"deer(?: \w+)?", "opening day",
                  r"(?:duck|turkey|elk|dove) season", r"(?:gun|hunter|firearm) safety", "skeet",
                  r"trap shooting", r"cazar", r"caceria", r"camping", r"scouts?", r"fishing", r"whittl\w+",
                  r"(?:is|was) (?:it|that|this) (?:allowed|ok|okay|against the rules)", r"(?:are|is) (?:we|they|kids)"
-                 r" allowed", r"(?:can|may|could) (?:he|she|my \w+|i|we|they) bring", r"(?:se puede|puede) traer")
+                 r" allowed", r"(?:can|may|could) (?:he|she|my \w+|i|we|they) bring", r"(?:se puede|puede) traer",
+                 r"campamento", r"(?:se puede|puedo|podemos|puede) (?:mandar|llevar|traer)", r"esta prohibid[oa]",
+                 r"field day", r"costume", r"disfraz\w*")
 BRING = Near(
     words(r"bring(?:s|ing)?", "bringin", "brought", "carry", r"sneak(?:s|ing)?(?: in)?", "traer", "llevar", "meter"),
     WEAPON, 5, ordered=True,
@@ -464,6 +468,31 @@ SCARED = words(r"(?:scared|afraid) (?:to (?:go|come) to school|of him|of her|for
 PAST_VIOLENCE = words("got jumped", r"jumped (?:him|her|a|the)", r"beat (?:\w+ )?up", "fought", "punched",
                       "attacked", "assaulted", "golpearon", "pelea")
 
+# A parent or student asking whether something may come to school: a question, not a weapon there.
+PERMISSION = words(r"(?:can|may|could) (?:i|we|he|she|they|my \w+) (?:bring|send|take|pack)",
+                   r"(?:puedo|podemos|se puede|puede) (?:mandar|llevar|traer|mandarlo|llevarlo)",
+                   r"(?:esta|es) prohibid[oa]", r"(?:is|are) (?:it|that|they|those) allowed",
+                   r"allowed to (?:bring|have)")
+# A list of names with a line that foretells harm to them: "a paper with 9 names and 'these
+# ppl wont make it to june'". Written with its own negation, so matched without scopes.
+NAMES_FORETOLD = Near(
+    words(r"lists?", r"\d+ names", "names", r"listas?", "nombres"),
+    words(r"(?:will not|are not going to|is not going to|not going to|do not|does not)"
+          r" (?:make it|be (?:here|around|alive))",
+          r"(?:will|are going to) be (?:gone|dead|next|sorry)", r"(?:dead|gone) by", r"(?:are|is) next",
+          r"last (?:day|week|month)", r"no (?:van a|llegan a) (?:llegar|durar|vivir)"),
+    14,
+)
+# A death threat aimed at people for who they are: "die" beside a slur or a hate symbol, or
+# a noose with a slur, or a real noose left hanging.
+_DIE_WORD = words("die", "dies", "death to", "muerte a", "mueran", r"gas (?:the|them|all)", "lynch", "hang")
+IDENTITY_DEATH = AnyOf(
+    Near(AnyOf(SLUR, HATE_SYMBOL), _DIE_WORD, 6),
+    Near(words(r"nooses?", "soga", "horca"), SLUR, 14),
+    words(r"(?:real|actual|rope) nooses?", r"nooses? (?:hanging|hung|tied)",
+          r"(?:hung|hanging|tied|left) (?:up )?(?:a |an )?(?:real )?noose"),
+)
+
 _AFFIRMED = Matcher({
     "weapon": AnyOf(GUN, BLADE, AMMO),
     "explosive": AnyOf(EXPLOSIVE, DEVICE_PARTS),
@@ -509,6 +538,10 @@ _FIXED = Matcher({
     "target": PERSON,
     "online": ONLINE,
     "sporting": SPORTING,
+    "hit_list": NAMES_FORETOLD,
+    "permission": PERMISSION,
+    "resolved": RESOLVED,
+    "identity_death": IDENTITY_DEATH,
 }, negatable=False)
 
 # The signal name each concept reports: names only, never text.
@@ -526,15 +559,18 @@ _SIGNALS = {
     "range": "threat.preparation", "device": "threat.explosive", "shown_online": "threat.online",
     "bomb_set": "threat.explosive", "menace": "threat.intent", "dated": "threat.dated_weapon",
     "range_event": "threat.preparation", "armor": "threat.preparation",
-    "scouting": "threat.preparation",
+    "scouting": "threat.preparation", "identity_death": "threat.death_message",
 }
 # Every signal name this plugin can emit.
-SIGNALS = frozenset(_SIGNALS.values()) | {"immediate.dispatch"}
+SIGNALS = frozenset(_SIGNALS.values()) | {
+    "immediate.dispatch", "police.weapon_with_target", "police.identity_death_threat", "police.harm_then_suicide",
+    "police.weapon_at_school", "police.hit_list", "police.sextortion", "police.preparation",
+}
 # Any of these opens the workflow on its own.
 _OPENS = frozenset({
     "harm", "armed_harm", "mass", "hit_list", "present", "bring", "arson", "death_message", "threat_word",
     "warning", "sextortion", "prep_plan", "prep_threat", "armed_threat", "device", "weapon_shown", "bomb_set",
-    "dated", "range_event", "menace",
+    "dated", "range_event", "menace", "identity_death",
 })
 # These open it only when the reporter also picked "threat".
 _WEAK = frozenset({"weapon", "explosive", "past_violence", "scared", "prep_acquire", "scouting"})
@@ -569,6 +605,9 @@ def _concepts(doc: Doc) -> set[str]:
     elif "sporting" in found and not found & _THREAT_CONTEXT:
         # A knife for the camping trip, a rifle for deer season: asked about, not brought to hurt.
         found.discard("bring")
+    if "permission" in found and not found & (_THREAT_CONTEXT | {"armed_harm"}):
+        # "can my son bring his swiss army knife on the camping trip?": a question, nothing there yet.
+        found -= {"bring", "present"}
     if "armor" in found and found & (_ARMED | _THREAT_CONTEXT | {"time_or_place"}):
         # Body armor beside a weapon, a threat or a school: getting ready, like getting a gun.
         found.add("prep_acquire")
@@ -584,20 +623,38 @@ def _opens(found: set[str], category: str) -> bool:
     return bool(found & _OPENS) or (bool(found & _WEAK) and category == KEY)
 
 
-def _dispatch(found: set[str]) -> bool:
-    armed = bool(found & _ARMED)
-    return bool(
-        found & _DISPATCH_ALONE
-        or (armed and found & {"harm", "warning", "death_message", "menace"})
-        or ("arson" in found and found & {"arson_means", "time_or_place"})
-        # A hate symbol with a death message: d049's swastika and "die" on a student's car.
-        or ("death_message" in found and "hate" in found)
+# The district's police evidence, by concept: each names what put the tip over the bar.
+_EVIDENCE_ALONE = {
+    "present": "police.weapon_at_school", "bring": "police.weapon_at_school",
+    "hit_list": "police.hit_list", "sextortion": "police.sextortion",
+    "prep_plan": "police.preparation", "prep_threat": "police.preparation", "range_event": "police.preparation",
+    "armed_harm": "police.weapon_with_target", "mass_intent": "police.weapon_with_target",
+    "armed_threat": "police.weapon_with_target", "device": "police.weapon_with_target",
+    "weapon_shown": "police.weapon_with_target", "bomb_set": "police.weapon_with_target",
+    "dated": "police.weapon_with_target", "identity_death": "police.identity_death_threat",
+}
+
+
+def evidence(found: set[str]) -> set[str]:
+    """The police evidence signals the rules' concepts make: empty when the tip is short of it.
+    (``vote`` also finds none in a tip that tells of something over, elsewhere or in a game:
+    "last spring a kid brought a knife and it was handled", "a school in ohio had a bomb
+    threat", "in fortnite". The workflow still opens and a person reviews it.)"""
+    names = {_EVIDENCE_ALONE[c] for c in found if c in _EVIDENCE_ALONE}
+    if found & _ARMED and found & {"harm", "warning", "death_message", "menace"}:
+        names.add("police.weapon_with_target")
+    if "arson" in found and found & {"arson_means", "time_or_place"}:
+        names.add("police.weapon_with_target")
+    if "death_message" in found and "hate" in found:
+        # d049's swastika and "die" on a student's car.
+        names.add("police.identity_death_threat")
+    if "harm" in found and "suicidal" in found:
         # Someone who wants to die and names whom they would hurt first.
-        or ("harm" in found and "suicidal" in found)
-    )
+        names.add("police.harm_then_suicide")
+    return names
 
 
-_CONTEXT_ONLY = frozenset({"sporting", "ominous"})
+_CONTEXT_ONLY = frozenset({"sporting", "ominous", "permission", "resolved"})
 
 
 def concepts(doc: Doc) -> frozenset[str]:
@@ -606,20 +663,28 @@ def concepts(doc: Doc) -> frozenset[str]:
 
 
 def vote(tip: TipDraft) -> Vote | None:
-    found = set(concepts(doc_for(tip)) - _CONTEXT_ONLY)
+    seen = concepts(doc_for(tip))
+    found = set(seen - _CONTEXT_ONLY)
     if not _opens(found, tip.category):
         return None
-    police = _dispatch(found)
-    signals = {_SIGNALS[c] for c in found if c in _SIGNALS}
+    proof = set() if "resolved" in seen else evidence(found)
+    police = bool(proof)
+    signals = {_SIGNALS[c] for c in found if c in _SIGNALS} | proof
     if police:
         signals.add("immediate.dispatch")
+    # A threat short of the evidence is not police: a person must look at it now instead.
     return Vote(workflows=(KEY,), priority="urgent" if police else "high", police=police,
-                signals=tuple(sorted(signals)))
+                signals=tuple(sorted(signals)), review=not police)
 
 
 @hookimpl
 def tipline_workflows() -> list[Workflow]:
     return [WORKFLOW]
+
+
+@hookimpl
+def tipline_findings(tip: TipDraft) -> list[str]:
+    return [f"{KEY}.{c}" for c in sorted(concepts(doc_for(tip)))]
 
 
 @hookimpl

@@ -8,7 +8,8 @@ disclosed. Everything else goes to the counselor with the school administration.
 
 from __future__ import annotations
 
-from plugins._text import (
+from plugins.triage import (
+    RESOLVED,
     SUICIDE,
     SUICIDE_NEGATIVE,
     TOLD_TO_DIE,
@@ -334,6 +335,8 @@ _AFFIRMED = Matcher({
     "now": _NOW,
     "means": _MEANS,
 })
+# Told as over or elsewhere ("is out of the hospital", "on the news"): not danger now.
+_RESOLVED = Matcher({"resolved": RESOLVED}, negatable=False)
 # Spelled-out negations are the symptom here ("hasn't eaten", "no food at home").
 _FIXED = Matcher({
     "eating": EATING,
@@ -355,7 +358,7 @@ _SIGNALS = {
     "told_to_die": "wellbeing.told_to_self_harm", "grooming": "wellbeing.grooming",
 }
 # Every signal name this plugin can emit.
-SIGNALS = frozenset(_SIGNALS.values()) | {"immediate.welfare"}
+SIGNALS = frozenset(_SIGNALS.values()) | {"immediate.welfare", "police.danger_now"}
 _OPENS = frozenset({
     "suicide", "self_harm", "abuse", "crisis", "in_progress", "eating", "neglect", "told_to_die", "grooming",
 })
@@ -403,10 +406,10 @@ def vote(tip: TipDraft) -> Vote | None:
     opens = bool(found & _OPENS) or ("worry" in found and tip.category == "crisis")
     if not opens:
         return None
-    police = _welfare(found)
+    police = _welfare(found) and not _RESOLVED.hits(doc_for(tip))
     signals = {_SIGNALS[c] for c in found if c in _SIGNALS}
     if police:
-        signals.add("immediate.welfare")
+        signals |= {"immediate.welfare", "police.danger_now"}
     priority = "urgent" if police else "high" if found & _HIGH else "normal"
     return Vote(workflows=(KEY,), priority=priority, police=police, signals=tuple(sorted(signals)))
 
@@ -414,6 +417,11 @@ def vote(tip: TipDraft) -> Vote | None:
 @hookimpl
 def tipline_workflows() -> list[Workflow]:
     return [WORKFLOW]
+
+
+@hookimpl
+def tipline_findings(tip: TipDraft) -> list[str]:
+    return [f"{KEY}.{c}" for c in sorted(concepts(doc_for(tip)))]
 
 
 @hookimpl

@@ -5,7 +5,9 @@ that it never takes away what a rule found."""
 
 from __future__ import annotations
 
+import ast
 import json
+import math
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -14,9 +16,9 @@ import pytest
 from triage_support import ROOT, triage_manager
 
 from plugins import _model, learned
-from plugins._text import analyse
+from plugins.triage import analyse
 from tipline.plugins import make_manager, triage
-from tipline.types import TipDraft
+from tipline.types import TipDraft, Vote
 
 WHEN = datetime(2025, 3, 4, 10, 30, tzinfo=UTC)
 
@@ -25,10 +27,10 @@ def tip(text: str, category: str = "unsure") -> TipDraft:
     return TipDraft(text=text, category=category, school=None, submitted_at=WHEN)
 
 
-def toy(weights: dict[str, tuple[float, ...]], thresholds: tuple[float, ...] = (0.0,) * 5,
-        margin: float = 99.0, cut: float = 99.0) -> _model.Model:
-    return _model.Model(weights=weights, bias=(-1.0,) * 6, thresholds=thresholds, danger_margin=margin,
-                        danger_cut=cut)
+def toy(weights: dict[str, tuple[float, ...]], thresholds: tuple[float, ...] = (0.5,) * 4,
+        police_cut: float = 0.9, review_cut: float = 0.6) -> _model.Model:
+    return _model.Model(weights=weights, bias=(-5.0,) * 5, scaling=((1.0, 0.0),) * 5, thresholds=thresholds,
+                        police_cut=police_cut, review_cut=review_cut)
 
 
 @pytest.fixture
@@ -38,20 +40,36 @@ def use_model(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     return install
 
 
+def vote(text: str) -> Vote | None:
+    return learned.tipline_triage(tip(text), frozenset())
+
+
 def test_shipped_model_loads_and_names_its_labels() -> None:
     model = _model.load()
-    assert len(model.bias) == len(_model.HEADS) and len(model.thresholds) == len(_model.LABELS)
-    assert len(model.weights) > 1000
-    assert all(len(w) == len(_model.HEADS) for w in model.weights.values())
+    assert len(model.bias) == len(_model.LABELS) and len(model.thresholds) == len(_model.LABELS) - 1
+    assert len(model.scaling) == len(_model.LABELS)
+    assert all(len(w) == len(_model.LABELS) for w in model.weights.values())
     raw = json.loads(_model.MODEL_PATH.read_text(encoding="utf-8"))
-    assert raw["labels"] == list(_model.HEADS)
+    assert raw["labels"] == list(_model.LABELS)
     # Trained on the project's labelled files only: the district's dev set stays a measure.
     assert raw["trained_on"] and not any("dev.jsonl" in name for name in raw["trained_on"])
+    # Pruned and regularised: a quarter of the 40,835 features and a sixth of the 2 MB it had.
+    assert 1000 < len(model.weights) < 12_000
+    assert _model.MODEL_PATH.stat().st_size < 400_000
+    # The police bar sits above the review bar, and both are probabilities.
+    assert 0.0 < model.review_cut <= model.police_cut <= 1.0
+
+
+def test_probabilities_are_calibrated_logits() -> None:
+    model = toy({"zorbel": (5.0, 0.0, 0.0, 0.0, 0.0)})
+    probs = model.probabilities({"zorbel"})
+    assert probs[0] == pytest.approx(0.5) and probs[1] == pytest.approx(1 / (1 + math.exp(5)))
 
 
 def test_wrong_labels_are_refused() -> None:
     with pytest.raises(ValueError, match="labels"):
-        _model.from_json({"labels": ["threat"], "weights": {}, "bias": [0], "thresholds": [0], "danger": {}})
+        _model.from_json({"labels": ["threat"], "weights": {}, "bias": [0], "scaling": [], "thresholds": [0],
+                          "police_cut": 1, "review_cut": 1})
 
 
 def test_features_mark_negation_and_stems() -> None:
@@ -61,41 +79,59 @@ def test_features_mark_negation_and_stems() -> None:
     assert "^ he" in feats
 
 
-def test_model_vote_adds_workflow_with_model_signal(use_model) -> None:  # type: ignore[no-untyped-def]
-    use_model(toy({"zorbel": (3.0, 0.0, 0.0, 0.0, 0.0, 0.0)}))
-    vote = learned.tipline_triage(tip("the zorbel thing again"))
-    assert vote is not None
-    assert vote.workflows == ("threat",) and not vote.police
-    assert vote.signals == ("model.threat",) and vote.priority == "high"
-    assert learned.tipline_triage(tip("nothing here")) is None
+def test_model_threat_vote_names_the_model_and_asks_for_review(use_model) -> None:  # type: ignore[no-untyped-def]
+    use_model(toy({"zorbel": (8.0, 0.0, 0.0, 0.0, 0.0)}))
+    got = vote("the zorbel thing again today")
+    assert got is not None
+    assert got.workflows == ("threat",) and not got.police and got.review
+    assert got.signals == ("model.threat",) and got.priority == "high"
+    assert vote("nothing here at all") is None
 
 
 @pytest.mark.parametrize(("weights", "workflow", "signal"), [
-    ({"zorbel": (2.0, 0.0, 0.0, 0.5, 3.0, 0.0)}, "threat", "immediate.dispatch"),
-    ({"zorbel": (0.5, 0.0, 0.0, 0.8, 3.0, 0.0)}, "wellbeing", "immediate.welfare"),
+    ({"zorbel": (7.0, 0.0, 0.0, 5.5, 10.0)}, "threat", "immediate.dispatch"),
+    ({"zorbel": (5.5, 0.0, 0.0, 7.0, 10.0)}, "wellbeing", "immediate.welfare"),
 ])
-def test_model_police_says_which_kind(use_model, weights, workflow, signal) -> None:  # type: ignore[no-untyped-def]
-    use_model(toy(weights, thresholds=(5.0, 5.0, 5.0, 5.0, 1.0)))
-    vote = learned.tipline_triage(tip("zorbel"))
-    assert vote is not None and vote.police and vote.priority == "urgent"
-    assert workflow in vote.workflows and signal in vote.signals and "model.police" in vote.signals
+def test_model_police_names_its_probability_as_evidence(use_model, weights, workflow, signal) -> None:  # type: ignore[no-untyped-def]
+    use_model(toy(weights, thresholds=(0.99,) * 4))
+    got = vote("zorbel zorbel zorbel")
+    assert got is not None and got.police and got.priority == "urgent" and not got.review
+    assert workflow in got.workflows and signal in got.signals
+    assert {"model.police", "police.model_probability"} <= set(got.signals)
 
 
-def test_conditional_head_adds_police_only_for_a_threat_or_crisis(use_model) -> None:  # type: ignore[no-untyped-def]
-    # The police head alone stays under its cut; the conditional head is past its own.
-    use_model(toy({"zorbel": (3.0, 0.0, 0.0, 0.0, 0.0, 4.0), "quib": (-2.0, 0.0, 0.0, 0.0, 0.0, 4.0)},
-                  thresholds=(1.0, 5.0, 5.0, 5.0, 5.0), margin=0.5, cut=2.0))
-    vote = learned.tipline_triage(tip("zorbel"))
-    assert vote is not None and vote.police and "immediate.dispatch" in vote.signals
-    # Not a threat or a crisis by the model: the conditional head says nothing.
-    assert learned.tipline_triage(tip("quib")) is None
+def test_model_police_short_of_the_bar_is_review_not_police(use_model) -> None:  # type: ignore[no-untyped-def]
+    # Probability 0.73: past the review bar (0.6), short of the police bar (0.9).
+    use_model(toy({"zorbel": (0.0, 0.0, 0.0, 0.0, 6.0)}, thresholds=(0.99,) * 4))
+    got = vote("zorbel zorbel zorbel")
+    assert got is not None and not got.police and got.review and got.workflows == ()
+    result = triage(triage_manager(), tip("zorbel zorbel zorbel"))
+    assert result.review and not result.police
+
+
+def test_junk_gets_no_model_vote(use_model) -> None:  # type: ignore[no-untyped-def]
+    use_model(toy({}, thresholds=(0.0,) * 4, police_cut=0.0, review_cut=0.0))
+    for text in ("test", "hello", "x", "?", "🙂🙂"):
+        assert vote(text) is None
+    assert vote("this is a longer message") is not None
 
 
 def test_model_never_removes_what_a_rule_found(use_model) -> None:  # type: ignore[no-untyped-def]
-    use_model(toy({}, thresholds=(99.0,) * 5))
+    use_model(toy({}, thresholds=(1.01,) * 4, police_cut=1.01, review_cut=1.01))
     result = triage(triage_manager(), tip("he said he will bring his dad's gun to school tomorrow"))
     assert "threat" in result.workflows and result.police
     assert not any(s.startswith("model.") for s in result.signals)
+
+
+def test_learned_imports_no_other_plugin() -> None:
+    """The model reads the rules' findings through the hook, never by importing them."""
+    tree = ast.parse((ROOT / "plugins" / "learned.py").read_text(encoding="utf-8"))
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+    imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    assert {m for m in imported if m.startswith("plugins")} <= {"plugins._model", "plugins.triage"}
+    names = {alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+             and node.module == "plugins" for alias in node.names}
+    assert names == set()
 
 
 def test_rules_only_when_plugins_restricted() -> None:

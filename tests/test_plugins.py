@@ -109,24 +109,49 @@ def test_triage_cli_contract() -> None:
     rows = [json.loads(line) for line in out.stdout.splitlines()]
     assert len(rows) == 3
     for row in rows:
-        assert set(row) == {"workflows", "priority", "police", "signals"}
+        assert set(row) == {"workflows", "priority", "police", "signals", "review"}
         assert row["workflows"] == sorted(row["workflows"])
         assert row["priority"] in ("urgent", "high", "normal", "low")
     assert rows[0]["workflows"] == ["threat"] and rows[0]["police"] is True
-    assert rows[1] == {"workflows": [], "priority": "low", "police": False, "signals": []}
+    assert rows[1] == {"workflows": [], "priority": "low", "police": False, "signals": [], "review": False}
     assert "wellbeing" in rows[2]["workflows"] and rows[2]["police"] is True
-    bad = subprocess.run([str(Path(sys.executable).parent / "tipline"), "triage"], input="not json\n", text=True,
-                         capture_output=True)
-    assert bad.returncode != 0 and "line 1" in bad.stderr
+    assert any(s.startswith("police.") for s in rows[0]["signals"])
+
+
+def test_triage_cli_answers_each_bad_line_and_goes_on() -> None:
+    """Issue 8, item 16: a deeply nested line, ``"text": null`` and a 1 MB line each get a
+    clear error object on stdout, and the next line is still triaged."""
+    good = json.dumps({"text": "the bathroom sink is broken", "category": "other"})
+    lines = [
+        "not json",
+        "[" * 10_000 + "]" * 10_000,
+        json.dumps({"text": None, "category": "other"}),
+        json.dumps({"text": "a" * 1_000_000}),
+        json.dumps(["text"]),
+        json.dumps({"text": "hi", "submitted_at": "yesterday"}),
+        good,
+    ]
+    done = subprocess.run([str(Path(sys.executable).parent / "tipline"), "triage"], input="\n".join(lines) + "\n",
+                          text=True, capture_output=True, timeout=60, env={"PATH": "/usr/bin:/bin", "HOME": "/tmp"})
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    rows = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [row.get("line") for row in rows[:6]] == [1, 2, 3, 4, 5, 6]
+    assert all(row["error"] for row in rows[:6])
+    assert "nested" in rows[1]["error"]
+    assert '"text" must be a string' in rows[2]["error"]
+    assert "longer" in rows[3]["error"]
+    assert rows[6] == {"workflows": [], "priority": "low", "police": False, "signals": [], "review": False}
 
 
 # --- routing with a fixed clock ------------------------------------------------------------
 
 SETTINGS = load_settings(environ={}, overrides={"secret_key": "r" * 40, "instance_path": "/nonexistent"})
 DISTRICT = SETTINGS.district
-THREAT = Triage(("threat",), "high", False, ("threat.fight",))
-THREAT_POLICE = Triage(("threat",), "urgent", True, ("immediate.dispatch", "threat.weapon"))
-WELFARE = Triage(("wellbeing",), "urgent", True, ("immediate.welfare", "wellbeing.plan_tonight"))
+THREAT = Triage(("threat",), "high", False, ("threat.fight",), review=True)
+THREAT_POLICE = Triage(("threat",), "urgent", True, ("immediate.dispatch", "police.weapon_at_school", "threat.weapon"))
+WELFARE = Triage(("wellbeing",), "urgent", True, ("immediate.welfare", "police.danger_now", "wellbeing.plan_tonight"))
+BIAS = Triage(("deib",), "normal", False, ("deib.race", "deib.slur"))
 
 
 def route(triage: Triage, school: str | None, local: datetime) -> list[tuple[str, str]]:
@@ -158,8 +183,37 @@ def test_threat_in_school_hours_goes_to_school_staff(school: str) -> None:
 
 @pytest.mark.parametrize("moment", [EVENING, WEEKEND, HOLIDAY], ids=["evening", "weekend", "holiday"])
 @pytest.mark.parametrize("school", sorted(DISTRICT.schools))
-def test_threat_out_of_hours_goes_to_police(school: str, moment: datetime) -> None:
-    assert ("forward", "dispatch") in route(THREAT, school, moment)
+def test_threat_with_evidence_out_of_hours_goes_to_police(school: str, moment: datetime) -> None:
+    assert ("forward", "dispatch") in route(THREAT_POLICE, school, moment)
+
+
+@pytest.mark.parametrize("moment", [EVENING, WEEKEND, HOLIDAY], ids=["evening", "weekend", "holiday"])
+@pytest.mark.parametrize("school", sorted(DISTRICT.schools))
+def test_threat_without_evidence_out_of_hours_tells_staff_not_police(school: str, moment: datetime) -> None:
+    """DESIGN.md: out of hours a threat goes to police only when triage's police evidence
+    holds; otherwise the school's administrators and officers are told, without content."""
+    actions = route(THREAT, school, moment)
+    assert ("forward", "dispatch") not in actions
+    cfg = DISTRICT.schools[school]
+    assert cfg.administrators + cfg.officers
+    for address in cfg.administrators + cfg.officers:
+        assert ("notify", address) in actions
+
+
+@pytest.mark.parametrize("moment", [EVENING, WEEKEND, HOLIDAY], ids=["evening", "weekend", "holiday"])
+def test_bias_only_tip_out_of_hours_is_not_forwarded(moment: datetime) -> None:
+    actions = route(BIAS, "SHS", moment)
+    assert not any(kind == "forward" for kind, _ in actions)
+    assert ("notify", DISTRICT.schools["SHS"].administrators[0]) in actions
+
+
+def test_police_forward_names_its_evidence() -> None:
+    pm = hooks.make_manager(["police"])
+    moment = EVENING.replace(tzinfo=NY)
+    ctx = RouteContext(school="SHS", now=moment, in_school_hours=False)
+    [forward] = [a for a in hooks.route(pm, TipDraft("x", "unsure", "SHS", moment), THREAT_POLICE, ctx)
+                 if a.kind == "forward"]
+    assert "police.weapon_at_school" in forward.reason
 
 
 def test_school_hours_differ_by_school() -> None:
@@ -167,7 +221,8 @@ def test_school_hours_differ_by_school() -> None:
     early = datetime(2026, 11, 23, 8, 0, tzinfo=NY)
     assert in_school_hours(DISTRICT, "SHS", early)
     assert not in_school_hours(DISTRICT, "CES", early)
-    assert ("forward", "dispatch") in route(THREAT, "CES", early.replace(tzinfo=None))
+    assert ("forward", "dispatch") in route(THREAT_POLICE, "CES", early.replace(tzinfo=None))
+    assert ("forward", "dispatch") not in route(THREAT, "CES", early.replace(tzinfo=None))
     assert ("forward", "dispatch") not in route(THREAT, "SHS", early.replace(tzinfo=None))
 
 
@@ -188,7 +243,9 @@ def test_life_at_risk_gets_welfare_check(moment: datetime) -> None:
 
 
 def test_no_school_uses_district_hours() -> None:
-    assert ("forward", "dispatch") in route(THREAT, None, EVENING)
+    assert ("forward", "dispatch") in route(THREAT_POLICE, None, EVENING)
+    # Out of hours without evidence: no forward on a guess (the tip is marked for review).
+    assert ("forward", "dispatch") not in route(THREAT, None, EVENING)
     assert ("forward", "dispatch") in route(THREAT, None, SCHOOL_DAY)  # no school staff to tell
 
 
@@ -203,3 +260,38 @@ def test_routing_decision_stored_with_tip(client: FlaskClient, db: Session) -> N
     assert ("forward", "dispatch") in targets
     assert all(a["reason"] for a in tip.routing["actions"])
     assert keyring.POLICE in tip.routing["inboxes"] and "SHS:threat" in tip.routing["inboxes"]
+
+
+# --- the merge: police needs evidence ----------------------------------------------------
+
+
+def test_a_police_vote_without_evidence_is_review_not_police() -> None:
+    guess = Vote(("threat",), "urgent", True, ("threat.intent",))
+    merged = hooks.merge_votes([guess, None])
+    assert not merged.police and merged.review and merged.priority == "high"
+    proven = Vote(("threat",), "urgent", True, ("police.hit_list", "threat.hit_list"))
+    merged = hooks.merge_votes([guess, proven])
+    assert merged.police and not merged.review and merged.priority == "urgent"
+    assert merged.evidence == ("police.hit_list",)
+    assert merged.as_json()["review"] is False
+
+
+def test_findings_reach_every_vote_through_the_hook() -> None:
+    seen: list[frozenset[str]] = []
+
+    class Finder:
+        @hookimpl
+        def tipline_findings(self, tip: TipDraft) -> list[str]:
+            return ["extra.zorbel"] if "zorbel" in tip.text else []
+
+    class Reader:
+        @hookimpl
+        def tipline_triage(self, tip: TipDraft, findings: frozenset[str]) -> Vote | None:
+            seen.append(findings)
+            return None
+
+    pm = hooks.make_manager(load_entry_points=False)
+    pm.register(Finder())
+    pm.register(Reader())
+    hooks.triage(pm, TipDraft("a zorbel", "unsure", None, datetime(2026, 1, 5, 10, 0, tzinfo=NY)))
+    assert seen == [frozenset({"extra.zorbel"})]

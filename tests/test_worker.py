@@ -71,7 +71,7 @@ class StandInTriage:
     @hookimpl
     def tipline_triage(self, tip: TipDraft) -> Vote | None:
         if "gun" in tip.text:
-            return Vote(("threat",), "urgent", True, ("weapon", "immediate.dispatch"))
+            return Vote(("threat",), "urgent", True, ("weapon", "immediate.dispatch", "police.weapon_at_school"))
         if "hurt myself" in tip.text:
             return Vote(("wellbeing",), "high", False, ("self_harm",))
         return None
@@ -189,7 +189,7 @@ def test_police_forward_by_webhook_carries_the_tip_and_is_recorded_as_a_disclosu
     assert forward["school"] == "SHS"
     assert forward["received_at"] == IN_HOURS.isoformat()
     assert forward["workflows"] == ["threat"]
-    assert forward["signals"] == ["immediate.dispatch", "weapon"]
+    assert forward["signals"] == ["immediate.dispatch", "police.weapon_at_school", "weapon"]
     assert forward["priority"] == "urgent"
     [att] = forward["attachments"]
     assert att["content_type"] == "image/png"

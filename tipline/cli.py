@@ -7,6 +7,7 @@ import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -89,7 +90,9 @@ def triage() -> None:
     """Triage JSON lines from stdin; one JSON line out per line in, in order.
 
     In: {"text": ..., "category": ..., "school"?: ..., "submitted_at"?: ISO time}.
-    Out: {"workflows": [...], "priority": ..., "police": bool, "signals": [...]}.
+    Out: {"workflows": [...], "priority": ..., "police": bool, "signals": [...], "review": bool},
+    or {"line": N, "error": "..."} for a line that is not such an object (then the next line).
+    Text longer than the form's limit (max message chars) is an error, as on the form.
     Needs no database and no server.
     """
     from tipline import plugins as hooks
@@ -97,22 +100,52 @@ def triage() -> None:
 
     only = os.environ.get("TIPLINE_PLUGINS")
     pm = hooks.make_manager(tuple(p.strip() for p in only.split(",") if p.strip()) if only else None)
+    limit = Settings.__dataclass_fields__["max_message_chars"].default
+    assert isinstance(limit, int)
     out = sys.stdout
     for number, line in enumerate(sys.stdin, 1):
         if not line.strip():
             continue
-        try:
-            raw = json.loads(line)
-            when = raw.get("submitted_at")
-            moment = datetime.fromisoformat(when) if when else datetime.now(UTC)
-            if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=UTC)
-            draft = TipDraft(text=str(raw["text"]), category=str(raw.get("category") or "unsure"),
-                             school=raw.get("school"), submitted_at=moment)
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise click.ClickException(f"line {number}: expected a JSON object with \"text\" ({exc})") from exc
+        draft = _triage_draft(line, limit, TipDraft)
+        if isinstance(draft, str):
+            out.write(json.dumps({"line": number, "error": draft}) + "\n")
+            continue
         out.write(json.dumps(hooks.triage(pm, draft).as_json()) + "\n")
     out.flush()
+
+
+def _triage_draft(line: str, limit: int, tip_draft: Any) -> Any:
+    """A TipDraft from one input line, or a message saying why the line is not one."""
+    # A line is at most a form's text plus room for the other fields and JSON escapes; a
+    # longer one is refused before it is parsed, so a 1 MB line costs nothing.
+    if len(line) > 8 * limit + 4096:
+        return f"line longer than {8 * limit + 4096:,} characters"
+    try:
+        raw = json.loads(line)
+    except RecursionError:
+        return "JSON nested too deeply"
+    except ValueError as exc:
+        return f"not JSON ({exc})"
+    if not isinstance(raw, dict):
+        return 'expected a JSON object with "text"'
+    text, category, school, when = raw.get("text"), raw.get("category"), raw.get("school"), raw.get("submitted_at")
+    if not isinstance(text, str):
+        return '"text" must be a string'
+    if len(text) > limit:
+        return f'"text" is longer than the form allows ({limit:,} characters)'
+    if category is not None and not isinstance(category, str):
+        return '"category" must be a string'
+    if school is not None and not isinstance(school, str):
+        return '"school" must be a string'
+    if when is not None and not isinstance(when, str):
+        return '"submitted_at" must be an ISO date and time'
+    try:
+        moment = datetime.fromisoformat(when) if when else datetime.now(UTC)
+    except ValueError:
+        return '"submitted_at" must be an ISO date and time'
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return tip_draft(text=text, category=category or "unsure", school=school, submitted_at=moment)
 
 
 

@@ -36,12 +36,26 @@ def tipline_workflows() -> list[Workflow]:
 
 
 @hookspec
-def tipline_triage(tip: TipDraft) -> Vote | None:
+def tipline_findings(tip: TipDraft) -> list[str]:
+    """Return the concept names this plugin's rules find in a tip, as ``workflow.concept``.
+
+    Collect-all: the core gathers every plugin's names before any vote and hands the union to
+    ``tipline_triage`` as ``findings``, so a plugin can weigh what others found (the model
+    reads them as features) without importing them. Names only, never text.
+    """
+    raise NotImplementedError
+
+
+@hookspec
+def tipline_triage(tip: TipDraft, findings: frozenset[str]) -> Vote | None:
     """Read a tip's text in memory and return a vote, or ``None`` to abstain.
 
-    Collect-all: the core merges votes (union of workflows and signals, highest priority,
-    police if any vote says so). The reporter's category is only a hint. Signals are names,
-    never quoted text. Must not store, log or send the text.
+    ``findings`` is what every plugin's ``tipline_findings`` returned for this tip; a plugin
+    that does not need it leaves the parameter out. Collect-all: the core merges votes (union
+    of workflows and signals, highest priority). A vote with ``police`` must name its evidence
+    as ``police.*`` signals (``tipline.types.POLICE_EVIDENCE``): without one the core marks the
+    tip for review, not police. ``review`` asks a person to look now. The reporter's category
+    is only a hint. Signals are names, never quoted text. Must not store, log or send the text.
     """
     raise NotImplementedError
 

@@ -9,6 +9,7 @@ import pluggy
 
 from tipline import hookspecs
 from tipline.types import (
+    POLICE_PREFIX,
     PRIORITIES,
     OutgoingDelivery,
     RouteAction,
@@ -56,24 +57,37 @@ def workflows(pm: pluggy.PluginManager) -> dict[str, Workflow]:
 
 
 def merge_votes(votes: Iterable[Vote | None]) -> Triage:
+    """Union of workflows and signals, the highest priority; police when a vote says so with
+    its evidence (a ``police.*`` signal). A police vote without evidence, or a review vote,
+    marks the tip for review instead: a person looks now, nothing goes to police on a guess."""
     wfs: set[str] = set()
     signals: set[str] = set()
     rank = 0
-    police = False
+    police = review = False
     for vote in votes:
         if vote is None:
             continue
         wfs.update(vote.workflows)
         signals.update(vote.signals)
-        rank = max(rank, PRIORITIES.index(vote.priority))
-        police = police or vote.police
+        evidence = any(s.startswith(POLICE_PREFIX) for s in vote.signals)
+        # "urgent" is the police bar's priority: a vote short of it counts as "high" at most.
+        rank = max(rank, min(PRIORITIES.index(vote.priority), PRIORITIES.index("high")))
+        police = police or (vote.police and evidence)
+        review = review or vote.review or (vote.police and not evidence)
     if police:
         rank = PRIORITIES.index("urgent")
-    return Triage(tuple(sorted(wfs)), PRIORITIES[rank], police, tuple(sorted(signals)))
+    elif review:
+        rank = max(rank, PRIORITIES.index("high"))
+    return Triage(tuple(sorted(wfs)), PRIORITIES[rank], police, tuple(sorted(signals)), review and not police)
+
+
+def findings(pm: pluggy.PluginManager, tip: TipDraft) -> frozenset[str]:
+    """Every plugin's concept names for ``tip`` (``workflow.concept``), for the votes that weigh them."""
+    return frozenset(name for batch in pm.hook.tipline_findings(tip=tip) for name in batch)
 
 
 def triage(pm: pluggy.PluginManager, tip: TipDraft) -> Triage:
-    return merge_votes(pm.hook.tipline_triage(tip=tip))
+    return merge_votes(pm.hook.tipline_triage(tip=tip, findings=findings(pm, tip)))
 
 
 def route(pm: pluggy.PluginManager, tip: TipDraft, result: Triage, context: RouteContext) -> list[RouteAction]:

@@ -12,6 +12,21 @@ from datetime import datetime
 PRIORITIES: tuple[str, ...] = ("low", "normal", "high", "urgent")
 """Priorities from least to most pressing; the merge takes the highest vote."""
 
+POLICE_PREFIX = "police."
+POLICE_EVIDENCE: dict[str, str] = {
+    "police.weapon_with_target": "a weapon or explosive with a time, place or target",
+    "police.preparation": "preparation: getting a weapon or ammunition, mapping exits, scouting",
+    "police.hit_list": "a hit list",
+    "police.weapon_at_school": "a weapon at school now",
+    "police.identity_death_threat": "a threat of death aimed at people for who they are",
+    "police.harm_then_suicide": "someone who wants to die and to hurt others first",
+    "police.danger_now": "a person in danger now",
+    "police.sextortion": "sextortion",
+    "police.minor_images": "sexual images of a minor shared",
+    "police.model_probability": "the model's calibrated probability past the police threshold",
+}
+"""The evidence a police vote must carry, by signal name, with what each means to staff."""
+
 
 @dataclass(frozen=True)
 class TipDraft:
@@ -29,12 +44,16 @@ class Vote:
     """One plugin's opinion of a tip.
 
     ``signals`` are names such as ``weapon`` or ``self_harm.plan``: never quoted text.
+    ``police`` must come with the evidence that earned it, as ``police.*`` signals (see
+    ``POLICE_EVIDENCE``); ``review`` says a person must look now: possible danger short of
+    that evidence.
     """
 
     workflows: tuple[str, ...] = ()
     priority: str = "low"
     police: bool = False
     signals: tuple[str, ...] = ()
+    review: bool = False
 
 
 @dataclass(frozen=True)
@@ -45,6 +64,12 @@ class Triage:
     priority: str
     police: bool
     signals: tuple[str, ...]
+    review: bool = False
+
+    @property
+    def evidence(self) -> tuple[str, ...]:
+        """The signals that put the tip over the police bar, for staff and the dispatch forward."""
+        return tuple(s for s in self.signals if s.startswith(POLICE_PREFIX))
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -52,6 +77,7 @@ class Triage:
             "priority": self.priority,
             "police": self.police,
             "signals": list(self.signals),
+            "review": self.review,
         }
 
 
