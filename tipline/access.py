@@ -2,7 +2,9 @@
 
 A role reads the workflows whose definition lists it, at its own school (or district-wide
 when it has none); school administrators also read their school's unsorted tips; district
-admins read everything; analysts read no tip at all, only aggregates.
+admins read everything; analysts read no tip at all, only aggregates; the dispatch role
+(police without an API) reads police-routed tips only, with their follow-ups, through the
+police-dispatch inbox key.
 """
 
 from __future__ import annotations
@@ -14,8 +16,11 @@ from sqlalchemy import Select, exists, false, not_, or_, select
 from sqlalchemy.orm import Session
 
 from tipline import crypto, intake, keyring
-from tipline.models import InboxGrant, InboxKey, Staff, Tip, TipKey, TipWorkflow
+from tipline.models import Delivery, InboxGrant, InboxKey, Staff, Tip, TipKey, TipWorkflow
 from tipline.types import Workflow
+
+DISPATCH_ROLE = "dispatch"
+POLICE_PURPOSES = ("police", "welfare")
 
 
 @dataclass(frozen=True)
@@ -24,15 +29,18 @@ class Scope:
     school: str | None
     workflows: frozenset[str]
     general: bool
+    police_only: bool = False
 
     @property
     def reads_tips(self) -> bool:
-        return self.everything or bool(self.workflows) or self.general
+        return self.everything or bool(self.workflows) or self.general or self.police_only
 
 
 def scope_for(staff: Staff, workflows: dict[str, Workflow]) -> Scope:
     if staff.role == "admin":
         return Scope(True, None, frozenset(workflows), True)
+    if staff.role == DISPATCH_ROLE:
+        return Scope(False, None, frozenset(), False, police_only=True)
     mine = frozenset(k for k, wf in workflows.items() if staff.role in wf.roles)
     return Scope(False, staff.school, mine, staff.role == "school-admin")
 
@@ -42,6 +50,8 @@ def inbox_keys_for(staff: Staff, workflows: dict[str, Workflow]) -> list[str]:
     scope = scope_for(staff, workflows)
     if scope.everything:
         return [keyring.ADMIN]
+    if scope.police_only:
+        return [keyring.POLICE]
     keys = [keyring.workflow_inbox(wf, scope.school) for wf in sorted(scope.workflows)]
     if scope.general:
         keys.append(keyring.workflow_inbox(keyring.GENERAL, scope.school))
@@ -55,6 +65,10 @@ def restrict(stmt: Select[Any], scope: Scope, workflow: str | None = None) -> Se
         return stmt
     if not scope.reads_tips:
         return stmt.where(false())
+    if scope.police_only:
+        # A forward that went or is going, not one two members held or cancelled.
+        return stmt.where(exists().where(Delivery.tip_id == Tip.id, Delivery.purpose.in_(POLICE_PURPOSES),
+                                         Delivery.state.not_in(("held", "cancelled"))))
     if scope.school is not None:
         stmt = stmt.where(Tip.school == scope.school)
     if workflow is not None:

@@ -87,6 +87,14 @@ FORWARD_STOP_CONFIRMED = "forward_stop_confirmed"  # a second member confirmed (
 FORWARD_STOP_WITHDRAWN = "forward_stop_withdrawn"  # detail: delivery, request id
 FORWARD_RELEASED = "forward_released"        # a held forward was queued again (detail: delivery)
 FOLLOWUP_RECEIVED = "followup_received"      # detail: message id, files, workflows added, queued counts
+# On call (tipline.oncall):
+PAGE_SENT = "page_sent"                      # detail: page, kind, stage, staff ids paged
+PAGE_ACKNOWLEDGED = "page_acknowledged"      # detail: page, notice
+PAGE_ESCALATED = "page_escalated"            # detail: page, from/to stage, minutes
+PAGE_FORWARDED = "page_forwarded"            # unacknowledged: sent to police (detail: page, delivery)
+PAGE_ENDED = "page_ended"                    # detail: page, state (unanswered, closed)
+ROTA_CHANGED = "rota_changed"                # detail: entry, change (added/removed), member, school, workflow
+PHONE_CHANGED = "phone_changed"              # detail: member (never the number)
 
 ACTIONS: frozenset[str] = frozenset({
     LOGIN, LOGIN_FAILED, LOGOUT, VIEW_LIST, VIEW_TIP, DECRYPT, DOWNLOAD_ATTACHMENT, EXPORT,
@@ -96,6 +104,7 @@ ACTIONS: frozenset[str] = frozenset({
     RECOVERY_USED, SETUP_COMPLETED, PURGE, LEGAL_HOLD, VIEW_DENIED, VIEW_STATS, INVITE,
     WORKFLOWS_CHANGED, SCHOOL_CHANGED, TIP_KEYS_CHANGED, POLICE_SENT, FORWARD_STOP_REQUESTED,
     FORWARD_STOP_CONFIRMED, FORWARD_STOP_WITHDRAWN, FORWARD_RELEASED, FOLLOWUP_RECEIVED,
+    PAGE_SENT, PAGE_ACKNOWLEDGED, PAGE_ESCALATED, PAGE_FORWARDED, PAGE_ENDED, ROTA_CHANGED, PHONE_CHANGED,
 })
 
 # The FERPA disclosure log (console/disclosures.py).

@@ -63,6 +63,8 @@ class District:
     hours: Hours
     # Options for workflow records, e.g. "deib.consequences.consequence" -> the district's list.
     record_options: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # [oncall] ack_minutes: an unacknowledged page escalates after this many minutes.
+    ack_minutes: int = 10
 
 
 @dataclass(frozen=True)
@@ -198,7 +200,15 @@ def parse_district(data: Mapping[str, Any], problems: list[str]) -> District:
         holidays=holidays,
         hours=base_hours,
         record_options=_record_options(data.get("record_options", {}), problems),
+        ack_minutes=_ack_minutes(data.get("oncall", {}).get("ack_minutes", 10), problems),
     )
+
+
+def _ack_minutes(raw: Any, problems: list[str]) -> int:
+    if type(raw) is not int or not 1 <= raw <= 240:
+        problems.append(f"oncall.ack_minutes: {raw!r} must be a whole number of minutes from 1 to 240")
+        return 10
+    return raw
 
 
 def _record_options(raw: Any, problems: list[str]) -> dict[str, tuple[str, ...]]:

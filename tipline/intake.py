@@ -17,7 +17,7 @@ import pluggy
 from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
-from tipline import audit, corrections, crypto, keyring, outbox, reading, receipts
+from tipline import audit, corrections, crypto, keyring, oncall, outbox, reading, receipts
 from tipline import plugins as hooks
 from tipline.config import District
 from tipline.models import Attachment, Message, Tip, TipKey, TipWorkflow
@@ -119,7 +119,8 @@ def receive(session: Session, pm: pluggy.PluginManager, district: District, pepp
         inboxes.append(keyring.GENERAL)
         if report.school:
             inboxes.append(keyring.workflow_inbox(keyring.GENERAL, report.school))
-    if any(a.kind == "forward" for a in actions):
+    if any(a.kind == "forward" for a in actions) or oncall.may_forward(district, report.school, result, actions,
+                                                                        now):
         inboxes.append(keyring.POLICE)
 
     minute = to_minute(now)
@@ -161,6 +162,7 @@ def receive(session: Session, pm: pluggy.PluginManager, district: District, pepp
                         [attachment_row(data_key, tip_id, f, None, minute) for f in report.files])
     if actions:
         outbox.enqueue_for_tip(session, district, tip_id, report.school, result, actions, now)
+        oncall.enqueue_pages(session, district, tip_id, report.school, result, actions, now)
     return Received(tip_id, code, result)
 
 

@@ -267,6 +267,8 @@ class Staff(Base):
     role: Mapped[str] = mapped_column(String(20))
     school: Mapped[str | None] = mapped_column(String(8))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # E.164 (+15551234567), for on-call pages by SMS or voice; never shown to reporters.
+    phone: Mapped[str | None] = mapped_column(String(16))
     password_hash: Mapped[str] = mapped_column(String(200))
     totp_sealed: Mapped[bytes] = mapped_column(LargeBinary)
     totp_last_step: Mapped[int] = mapped_column(Integer, default=0)
@@ -328,3 +330,67 @@ class AuditEntry(Base):
     detail: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class RotaEntry(Base):
+    """Who is on call when: a member, a school (None: district-wide), a workflow (``*``: any),
+    weekdays (``mon,tue``; empty: every day) and local hours (None: always). ``position``
+    orders escalation: the lowest on duty is paged first."""
+
+    __tablename__ = "rota_entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"), index=True)
+    school: Mapped[str | None] = mapped_column(String(8))
+    workflow: Mapped[str] = mapped_column(String(40))
+    days: Mapped[str] = mapped_column(String(40), default="")
+    start: Mapped[str | None] = mapped_column(String(5))
+    end: Mapped[str | None] = mapped_column(String(5))
+    position: Mapped[int] = mapped_column(Integer, default=1)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Page(Base):
+    """One call for a person about a tip: ``oncall`` (escalates until acknowledged) or
+    ``dispatch`` (a police forward, for the dispatch role). No tip content, ever.
+
+    stage: ``new`` → ``rota`` → ``admins`` → ``police``; state: ``open``, ``acknowledged``,
+    ``forwarded`` (sent to police unacknowledged), ``unanswered`` or ``closed`` (tip closed).
+    """
+
+    __tablename__ = "page"
+    __table_args__ = (Index("ix_page_due", "state", "next_due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tip_id: Mapped[str] = mapped_column(ForeignKey("tip.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    target: Mapped[str] = mapped_column(String(60))
+    school: Mapped[str | None] = mapped_column(String(8))
+    workflow: Mapped[str | None] = mapped_column(String(40))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    # A threat received out of school hours: unacknowledged at the end, it goes to police.
+    police_fallback: Mapped[bool] = mapped_column(Boolean, default=False)
+    stage: Mapped[str] = mapped_column(String(12), default="new")
+    state: Mapped[str] = mapped_column(String(12), default="open")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    acknowledged_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # dispatch: the police forward it announces; oncall: the forward it queued, if any.
+    delivery_id: Mapped[int | None] = mapped_column(ForeignKey("delivery.id", ondelete="SET NULL"), index=True)
+
+
+class PageNotice(Base):
+    """One person paged: the acknowledgement code is kept only as its hash."""
+
+    __tablename__ = "page_notice"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    page_id: Mapped[int] = mapped_column(ForeignKey("page.id", ondelete="CASCADE"), index=True)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
+    email: Mapped[str] = mapped_column(String(254))
+    stage: Mapped[str] = mapped_column(String(12))
+    code_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

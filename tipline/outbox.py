@@ -37,6 +37,8 @@ def enqueue_for_tip(session: Session, district: District, tip_id: str, school: s
     now = to_minute(now)
     rows: list[dict[str, object]] = []
     for action in actions:
+        if action.kind == "page":
+            continue  # tipline.oncall queues pages: people on a rota, not addresses
         if action.kind == "notify":
             rows.append(dict(
                 tip_id=tip_id, channel="smtp", destination=action.target, purpose=action.purpose or "notify",

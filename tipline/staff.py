@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -31,7 +32,11 @@ ROLES: dict[str, str] = {
     "counselor": "Counselor",
     "sro": "SRO/SSO",
     "analyst": "Analyst (aggregate data only)",
+    "dispatch": "Police dispatch (police-routed tips only)",
 }
+# Roles that are district-wide: no school.
+DISTRICT_ROLES = frozenset({"admin", "analyst", "dispatch"})
+E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 MIN_PASSWORD = 12
 ISSUER = "Tipline"
 
@@ -95,7 +100,7 @@ def create(session: Session, *, email: str, role: str, school: str | None, passw
         raise AccountError(f"Unknown school {school!r}: use one of {', '.join(sorted(schools))}.")
     if role == "school-admin" and school is None:
         raise AccountError("A school administrator needs --school.")
-    if role in ("admin", "analyst") and school is not None:
+    if role in DISTRICT_ROLES and school is not None:
         raise AccountError(f"The {role} role is district-wide: leave out the school.")
     check_password_rules(password)
     if session.scalar(select(func.count()).select_from(Staff).where(Staff.email == email)):
@@ -114,6 +119,17 @@ def create(session: Session, *, email: str, role: str, school: str | None, passw
     session.flush()
     uri = pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=ISSUER)
     return Enrolment(staff, uri, recovery)
+
+
+def normalise_phone(raw: str) -> str | None:
+    """A phone number for pages, as E.164 (+15551234567), or None for an empty field.
+    Spaces, dots, dashes and brackets people type are dropped; anything else is refused."""
+    phone = re.sub(r"[\s().-]", "", raw)
+    if not phone:
+        return None
+    if not E164.match(phone):
+        raise AccountError("Give the phone number in international form, e.g. +1 203 555 0142.")
+    return phone
 
 
 def check_totp(staff: Staff, code: str, secret_key: str, now: float | None = None) -> bool:

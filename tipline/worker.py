@@ -49,7 +49,7 @@ import pluggy
 from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from tipline import audit, crypto, intake, keyring, outbox, reading
+from tipline import audit, crypto, intake, keyring, oncall, outbox, reading
 from tipline import plugins as hooks
 from tipline.config import ConfigError, Settings, load_settings
 from tipline.models import Delivery, Disclosure, Inbox, InboxKey, Staff, Tip, TipKey
@@ -184,6 +184,8 @@ def plugin_settings(settings: Settings) -> dict[str, str]:
         out["smtp_url"] = settings.smtp_url
     if settings.webhook_secret:
         out["webhook_secret"] = settings.webhook_secret
+    if oncall.sms_gateway(settings):
+        out["sms_gateway_url"] = str(oncall.sms_gateway(settings))
     return out
 
 
@@ -348,6 +350,8 @@ def prepare(session_factory: SessionFactory, settings: Settings, delivery_id: in
         if row.purpose in POLICE_PURPOSES:
             body, attachments, disclosed = _forward(session, settings, row, tip)
             decision = decided_by(row, tip)
+        elif row.purpose == oncall.PURPOSE:
+            body = oncall.page_body(settings, row)
         else:
             body = _notice(settings, row, tip)
         outgoing = OutgoingDelivery(
@@ -597,12 +601,22 @@ def deliver_one(session_factory: SessionFactory, pm: pluggy.PluginManager, setti
     return True
 
 
+def escalate(session_factory: SessionFactory, settings: Settings, now: datetime) -> None:
+    """On-call pages: send new ones and escalate the unacknowledged (see tipline.oncall)."""
+    try:
+        with session_factory() as session, session.begin():
+            oncall.escalate_due(session, settings, now)
+    except Exception as exc:  # deliveries still go out; the next pass tries again
+        log.error("on-call escalation failed (%s); trying again next pass", describe(exc))
+
+
 def process_due(session_factory: SessionFactory, pm: pluggy.PluginManager, settings: Settings,
                 now: datetime | None = None, lease: timedelta = DEFAULT_LEASE,
                 rng: random.Random | None = None, stop: threading.Event | None = None) -> RunResult:
     """Deliver everything due, one claimed row at a time (so a lease covers one send)."""
     result = RunResult()
     seen: set[int] = set()
+    escalate(session_factory, settings, now or utcnow())
     while stop is None or not stop.is_set():
         moment = now or utcnow()
         ids = claim_due(session_factory, moment, lease, limit=1, exclude=seen)

@@ -45,7 +45,7 @@ def _expired(_exc: CSRFError) -> tuple[str, int]:
 
 
 def init_app(app: Flask, limiter: Limiter) -> None:
-    from tipline.console import accuracy, auth, disclosures, team, tips  # noqa: F401  (registers the views on bp)
+    from tipline.console import accuracy, auth, disclosures, oncall, team, tips  # noqa: F401  (registers the views on bp)
 
     app.register_blueprint(bp)
     # Per address (HMAC'd like everywhere else), on top of the per-account lockout.

@@ -16,7 +16,7 @@ from flask import Response, abort, current_app, g, redirect, request, url_for
 from sqlalchemy import Select, exists, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
-from tipline import access, audit, corrections, crypto, db, reading
+from tipline import access, audit, corrections, crypto, db, oncall, reading
 from tipline import plugins as hooks
 from tipline.console import bp, signal_words
 from tipline.console.auth import current_scope, login_required, render, settings, workflows
@@ -225,6 +225,8 @@ def _load(tip_id: str) -> tuple[Session, Tip, bytes]:
         audit.record(session, g.staff.email, "view_denied", tip_id=tip_id)
         session.commit()
         abort(403)
+    if current_scope().police_only and request.method != "GET":
+        abort(403, description="The dispatch role reads police-routed tips; it does not change them.")
     data_key = g.keychain.data_key(session, tip)
     if data_key is None:
         abort(403, description="You don't hold the key for this tip yet. Ask a team member to grant it.")
@@ -269,6 +271,8 @@ def tip_page(tip_id: str) -> Any:
     tip.reporter_new_at = None
     audit.record(session, g.staff.email, "view_tip", tip_id=tip.id)
     audit.record(session, g.staff.email, "decrypt", tip_id=tip.id, fields=["report", "messages", "steps"])
+    if scope.police_only:
+        oncall.record_dispatch_view(session, g.staff, tip, db.utcnow())
     session.commit()
     return render("console/tip.html", tip=tip, report=reading.report(tip, key), messages=messages,
                   authors=authors, files=[reading.attachment_meta(a, key) for a in tip.attachments],
@@ -292,6 +296,9 @@ def attachment(tip_id: str, att_id: int) -> Any:
     meta = reading.attachment_meta(att, key)
     content = reading.attachment_content(att, key)
     audit.record(session, g.staff.email, "download_attachment", tip_id=tip.id, attachment=att.id)
+    if current_scope().police_only:
+        oncall.record_dispatch_view(session, g.staff, tip, db.utcnow(), what=f"attachment {att.id} downloaded "
+                                    "from the console")
     session.commit()
     response = Response(content, mimetype=meta.content_type)
     response.headers["Content-Disposition"] = content_disposition(meta.filename)
