@@ -49,8 +49,13 @@ def test_triage_first_labels_are_kept_beside_the_final_ones(district: District) 
     assert ("workflows_changed", district.members["deib"].email) in audit_actions(district, tip_id)
 
 
+# Triage reads this bias report as a threat with police evidence (a weapon with a time): routing
+# forwards it out of hours. Without evidence nothing is forwarded, so there would be nothing to stop.
+BIAS_AS_POLICE_THREAT = "they keep calling him racial slurs and said they will shoot him tomorrow because he is black"
+
+
 def test_removing_threat_from_a_queued_bias_tip_stops_its_police_forward(district: District) -> None:
-    tip_id, _ = district.receive(BIAS_AS_THREAT, OUT_OF_HOURS)
+    tip_id, _ = district.receive(BIAS_AS_POLICE_THREAT, OUT_OF_HOURS)
     [forward] = district.deliveries(tip_id, purpose="police")
     assert forward.state == "pending" and "outside school hours" in forward.reason
     assert keyring.POLICE in district.sealed_inboxes(tip_id)
