@@ -21,7 +21,7 @@ def test_crypto_and_types_load_no_web_or_orm_framework() -> None:
 
 def test_built_in_plugins_load_no_web_or_orm_framework() -> None:
     loaded = _loaded_after("plugins.threat, plugins.deib, plugins.cyberbullying, plugins.wellbeing, "
-                           "plugins.learned, plugins.police, plugins.webhook, plugins.smtp")
+                           "plugins.learned, plugins.routing_rules, plugins.webhook, plugins.smtp")
     assert not loaded & {"flask", "sqlalchemy"}
 
 

@@ -208,6 +208,36 @@ def _triage_draft(line: str, limit: int, tip_draft: Any) -> Any:
 
 
 
+@main.command()
+def route() -> None:
+    """Route JSON lines from stdin by the district's rules; one JSON line out per line in.
+
+    In: {"text": ..., "category": ..., "school"?: code, "submitted_at": ISO 8601 time with its
+    offset}. Out: {"workflows": [...], "priority": ..., "police": bool, "review": bool,
+    "actions": [{"kind": "forward"|"notify"|"page", "target": ..., "reason": ...}]}, or
+    {"line": N, "error": "..."} for a line that is not such an object (then the next line).
+    Staff are named by role (role:sro@SHS), as before any console account resolves them.
+    Needs no database and no server: it reads the district file (TIPLINE_CONFIG, else the demo).
+    """
+    from tipline import plugins as hooks
+    from tipline import routing
+
+    only = os.environ.get("TIPLINE_PLUGINS")
+    try:
+        district = routing.load_district()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    pm = hooks.make_manager(tuple(p.strip() for p in only.split(",") if p.strip()) if only else None)
+    limit = Settings.__dataclass_fields__["max_message_chars"].default
+    assert isinstance(limit, int)
+    out = sys.stdout
+    for number, line in enumerate(sys.stdin, 1):
+        if not line.strip():
+            continue
+        answer = routing.route_line(pm, district, line, limit)
+        out.write(json.dumps({"line": number, **answer} if "error" in answer else answer) + "\n")
+    out.flush()
+
 
 @main.group()
 def users() -> None:

@@ -17,13 +17,12 @@ import pluggy
 from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
-from tipline import audit, corrections, crypto, keyring, oncall, outbox, reading, receipts
+from tipline import audit, corrections, crypto, keyring, oncall, outbox, reading, receipts, routing
 from tipline import plugins as hooks
 from tipline.config import District
 from tipline.models import Attachment, Message, Tip, TipKey, TipWorkflow
 from tipline.orm import Base, to_minute
-from tipline.schedule import in_school_hours
-from tipline.types import PRIORITIES, RouteAction, RouteContext, TipDraft, Triage
+from tipline.types import PRIORITIES, RouteAction, TipDraft, Triage, staff_target
 from tipline.uploads import CleanFile
 
 log = logging.getLogger(__name__)
@@ -75,14 +74,8 @@ def attachment_row(data_key: bytes, tip_id: str, f: CleanFile, message_id: int |
             "sealed_content": crypto.seal_field(data_key, tip_id, f"attachment/{label}/content", f.data)}
 
 
-def route_context(district: District, school_code: str | None, now: datetime) -> RouteContext:
-    school = district.schools.get(school_code) if school_code else None
-    return RouteContext(
-        school=school_code, now=now, in_school_hours=in_school_hours(district, school_code, now),
-        administrators=school.administrators if school else (),
-        officers=school.officers if school else (),
-        counselors=school.counselors if school else (),
-    )
+# Kept under its old name for callers outside routing (corrections re-route with it).
+route_context = routing.context
 
 
 def receive(session: Session, pm: pluggy.PluginManager, district: District, pepper: bytes,
@@ -95,8 +88,7 @@ def receive(session: Session, pm: pluggy.PluginManager, district: District, pepp
     draft = TipDraft(text=report.message, category=report.category, school=report.school,
                      submitted_at=now, attachment_count=len(report.files))
     result = hooks.triage(pm, draft)
-    context = route_context(district, report.school, now)
-    actions = hooks.route(pm, draft, result, context)
+    context, actions = routing.route(pm, district, draft, result, now)
 
     tip_id = uuid.uuid4().hex
     dedupe_id: str | None = None
@@ -247,7 +239,7 @@ def receive_followup(session: Session, pm: pluggy.PluginManager, district: Distr
         audit.record(session, "reporter", audit.STATUS_CHANGED, tip_id=tip.id, old="closed", new="in_review",
                      message_id=msg.id)
 
-    context = route_context(district, tip.school, now)
+    context = routing.context(district, tip.school, now)
     own = hooks.route(pm, draft, result, context) if new_evidence else []
     merged = hooks.route(pm, draft, corrections.current_triage(tip), context)
     # New forwards only on police evidence the follow-up brought: an automatic guess alone
@@ -270,10 +262,9 @@ def receive_followup(session: Session, pm: pluggy.PluginManager, district: Distr
              if isinstance(a, dict) and a.get("kind") == "notify" and a.get("target")]
     if not team:
         # The school is always told; with no school, the district's admins.
-        school = district.schools.get(tip.school) if tip.school else None
-        team = list(school.administrators if school and school.administrators else district.admin_alerts)
+        team = [staff_target("school-admin" if tip.school else "admin", tip.school)]
     notices = outbox.enqueue_followup_notices(session, tip.id, tip.school, msg.id, tip.workflow_keys, tip.priority,
-                                              team, now)
+                                              team, now, district=district)
     corrections.reseal(session, tip, data_key, "reporter")
     audit.record(session, "reporter", audit.FOLLOWUP_RECEIVED, tip_id=tip.id, message_id=msg.id, files=len(files),
                  workflows_added=added, reopened=reopened, notices=notices, forwards=queued)

@@ -129,7 +129,13 @@ class Workflow:
 
 @dataclass(frozen=True)
 class RouteContext:
-    """What routing plugins need to know about where and when a tip arrived."""
+    """What routing plugins need to know about where and when a tip arrived.
+
+    ``administrators``, ``officers`` and ``counselors`` are the district file's addresses for
+    the school: kept for plugins that want them, but the built-in rules name staff by role
+    (``staff_target``) and the outbox resolves roles to console accounts, falling back to
+    these addresses only when no account holds the role.
+    """
 
     school: str | None
     now: datetime
@@ -139,14 +145,48 @@ class RouteContext:
     counselors: tuple[str, ...] = ()
 
 
+ROLE_PREFIX = "role:"
+ONCALL_PREFIX = "oncall:"
+
+
+def staff_target(role: str, school: str | None) -> str:
+    """A notify target naming console accounts by role and school: ``role:sro@SHS``;
+    ``role:admin`` (no school) for district-wide members only."""
+    return f"{ROLE_PREFIX}{role}@{school}" if school else f"{ROLE_PREFIX}{role}"
+
+
+def parse_staff_target(target: str) -> tuple[str, str | None] | None:
+    """``(role, school)`` from a ``staff_target``, or ``None`` for a plain address."""
+    if not target.startswith(ROLE_PREFIX):
+        return None
+    role, _, school = target[len(ROLE_PREFIX):].partition("@")
+    return role, school or None
+
+
+def oncall_target(school: str | None, workflow: str) -> str:
+    """A page target: the on-call team of a school (``*`` for a tip with no school) and workflow."""
+    return f"{ONCALL_PREFIX}{school or '*'}:{workflow}"
+
+
 @dataclass(frozen=True)
 class RouteAction:
     """One thing routing decided must happen.
 
-    kind: ``notify`` (a staff notification with no tip content, to ``target`` addresses),
-    ``forward`` (police dispatch or welfare check: the whole tip goes to the endpoint
-    named by ``target``, e.g. ``dispatch`` or ``welfare``). ``reason`` is a short sentence
-    the console shows and the FERPA disclosure record keeps.
+    ``kind`` is one of:
+
+    - ``forward``: outside the district. The whole tip goes to the police endpoint named by
+      ``target`` in the district file (``dispatch`` for police dispatch, ``welfare`` for a
+      police welfare check); each is a FERPA disclosure.
+    - ``notify``: staff are told a tip arrived and where to look, with no tip content.
+      ``target`` names console accounts by role and school (``role:school-admin@SHS``, see
+      ``staff_target``), resolved when the outbox row is written; a plain email address is
+      also accepted from third-party plugins.
+    - ``page``: the on-call escalation. ``target`` is ``oncall:<SCHOOL or *>:<workflow>``
+      (``oncall_target``): page that school's on-call team for that workflow now. The outbox
+      does not queue pages; ``tipline.oncall`` does, with acknowledgement and escalation.
+
+    ``reason`` is a short sentence the console shows and the FERPA disclosure record keeps;
+    ``purpose`` groups deliveries (``police``, ``welfare``, ``threat``, ...).
     """
 
     kind: str
