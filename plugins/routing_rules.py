@@ -58,6 +58,10 @@ def _threat(triage: Triage, context: RouteContext) -> list[RouteAction]:
     return actions
 
 
+# Whose on-call team a page wakes when a tip opens several workflows: danger to life first.
+PAGE_ORDER = ("threat", "wellbeing", "cyberbullying", "deib")
+
+
 def _pages(triage: Triage, context: RouteContext, bias_only: bool) -> list[RouteAction]:
     if triage.review:
         reason = "Marked for review: possible danger short of police evidence; a person must look now."
@@ -68,8 +72,9 @@ def _pages(triage: Triage, context: RouteContext, bias_only: bool) -> list[Route
         reason = "Urgent tip: the on-call team looks now, at any hour."
     else:
         return []
-    return [RouteAction("page", oncall_target(context.school, wf), reason, wf)
-            for wf in (triage.workflows or (GENERAL,))]
+    # One team is woken, not one per workflow: the one the danger belongs to.
+    wf = next((w for w in PAGE_ORDER if w in triage.workflows), triage.workflows[0] if triage.workflows else GENERAL)
+    return [RouteAction("page", oncall_target(context.school, wf), reason, wf)]
 
 
 @hookimpl

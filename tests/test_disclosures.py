@@ -103,7 +103,7 @@ def test_each_forward_says_why_and_on_whose_decision_to_the_minute(police_app: F
     assert evidence.decided_by.startswith("triage rule: ")
     assert "threat.weapon" in evidence.decided_by and "threat.time_or_place" in evidence.decided_by
     assert "immediate.dispatch" not in evidence.decided_by  # the marker is not evidence
-    assert evidence.why == reasons[forwarded["evidence"]] and "immediate police" in evidence.why
+    assert evidence.why == reasons[forwarded["evidence"]] and "police evidence" in evidence.why
 
     after_hours = rows[forwarded["after_hours"]]
     assert after_hours.decided_by == "routing: threat received outside school hours"

@@ -17,7 +17,7 @@ from typing import Any
 TIPS = {
     "threat, no evidence": "he threatened to punch me at lunch",
     "threat with police evidence": "he has his dad's gun and says he will shoot up the school tomorrow",
-    "review only": "a group chat is sharing a video of a girl from our school",
+    "review only": "an older guy online is asking my 12 year old sister to meet him this weekend",
     "bias only": "kids keep calling my friend racial slurs in the hallway and telling him to go back to his country",
     "wellbeing, danger now": ("my friend just told me she took a whole bottle of pills and is alone at home right "
                               "now, she won't answer"),
