@@ -25,7 +25,8 @@ def test_form_page(client: FlaskClient) -> None:
     response = client.get("/")
     html = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "In an emergency call 911" in html and "Suicide &amp; Crisis Lifeline 988" in html
+    assert '<a class="call" href="tel:911">call 911</a>' in html and "Suicide &amp; Crisis Lifeline" in html
+    assert 'href="tel:988"' in html and 'href="sms:988"' in html
     for name in ('name="category"', 'name="school"', 'name="message"', 'name="attachment"',
                  'name="contact"', 'name="website"', 'name="csrf_token"'):
         assert name in html
@@ -300,7 +301,7 @@ def test_spanish_pages(client: FlaskClient, db: Session) -> None:
     page = client.get("/?lang=es")
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and '<html lang="es">' in html
-    assert "Cuéntenos qué está pasando" in html and "En una emergencia llame al 911" in html
+    assert "Cuéntenos qué está pasando" in html and "En una emergencia" in html and "llame al 911" in html
     assert "tl_lang=es" in page.headers.get("Set-Cookie", "")
     # The choice sticks (cookie) and carries through a submission and its errors.
     status, html = submit(client, message="", lang="es")

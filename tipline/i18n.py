@@ -15,9 +15,14 @@ NAMES = {"en": "English", "es": "Español"}
 ES: dict[str, str] = {
     # layout
     "Safe tip line": "Línea segura de avisos",
-    "In an emergency call 911": "En una emergencia llame al 911",
+    "Error:": "Error:",
+    "Leave this site": "Salir de este sitio",
+    "In an emergency": "En una emergencia",
+    "call 911": "llame al 911",
     "Suicide & Crisis Lifeline": "Línea de Prevención del Suicidio y Crisis",
-    "(call or text)": "(llame o envíe un texto)",
+    "call 988": "llame al 988",
+    "text 988": "envíe un texto al 988",
+    "Tip line": "Línea de avisos",
     "Check a tip": "Ver mi aviso",
     "How this works": "Cómo funciona",
     "Anonymous: we do not record who you are, your device or where you connect from.":
@@ -74,8 +79,20 @@ ES: dict[str, str] = {
         "Elija una escuela de la lista, o “No sé / fuera de la escuela”.",
     "Please leave the last box (“Leave this empty”) blank, then send again.":
         "Deje vacío el último cuadro (“Deje esto vacío”) y envíe de nuevo.",
-    "For your safety we did not keep any files: please attach them again.":
-        "Por su seguridad no guardamos ningún archivo: adjúntelos de nuevo.",
+    "These files were not kept: {names}. Please attach them again, or other files.":
+        "Estos archivos no se guardaron: {names}. Adjúntelos de nuevo, u otros archivos.",
+    "These files were too large to keep while the form is shown again. Please attach them again: {names}.":
+        "Estos archivos eran demasiado grandes para guardarlos mientras el formulario se muestra de nuevo. "
+        "Adjúntelos otra vez: {names}.",
+    "A file you attached before could not be kept (the page was open too long). Please attach it again.":
+        "No se pudo guardar un archivo que adjuntó antes (la página estuvo abierta demasiado tiempo). "
+        "Adjúntelo de nuevo.",
+    "Files are not kept when you change the language. Please attach them again: {names}.":
+        "Los archivos no se guardan al cambiar de idioma. Adjúntelos de nuevo: {names}.",
+    "Files already attached": "Archivos ya adjuntos",
+    "They are kept with this page, locked, not saved anywhere. Untick a file to leave it out.":
+        "Van con esta página, cifrados, sin guardarse en ningún sitio. Desmarque un archivo para no enviarlo.",
+    "Add more screenshots or photos": "Agregar más capturas de pantalla o fotos",
     "We could not save your tip just now, and nothing was stored. Your words are still below: please try "
     "again in a minute. In an emergency call 911.":
         "No pudimos guardar su aviso ahora y no se guardó nada. Su texto sigue abajo: inténtelo de nuevo en "
@@ -154,12 +171,33 @@ ES: dict[str, str] = {
         "Si alguien está en peligro ahora mismo, llame al 911. Si usted o un amigo piensan en el suicidio, "
         "llame o envíe un texto al 988.",
     "Send another tip": "Enviar otro aviso",
+    "Save or print this code": "Guarde o imprima este código",
+    "A long press on the code selects all of it, to copy into your notes.":
+        "Si mantiene el dedo sobre el código, se selecciona entero para copiarlo en sus notas.",
+    "Download the code as a small text file": "Descargar el código en un pequeño archivo de texto",
+    "To print it, or save it as a PDF, choose Print or Share in your browser's menu: only the code and how to "
+    "use it are printed.":
+        "Para imprimirlo o guardarlo como PDF, elija Imprimir o Compartir en el menú del navegador: solo se "
+        "imprimen el código y cómo usarlo.",
+    "On a shared phone or computer, others can find a saved file, a screenshot or a print: keep it somewhere "
+    "only you can see.":
+        "En un teléfono o una computadora compartidos, otras personas pueden encontrar un archivo guardado, una "
+        "captura o una copia impresa: guárdelo donde solo usted pueda verlo.",
+    "Kept your code? Then you can leave this page. If you come back to it with Back, your browser may ask to "
+    "send the form again: say yes, and the same code is shown. Your tip is not sent twice.":
+        "¿Guardó su código? Entonces puede salir de esta página. Si vuelve a ella con Atrás, el navegador puede "
+        "pedirle que envíe el formulario otra vez: acepte y verá el mismo código. Su aviso no se envía dos "
+        "veces.",
+    "This receipt cannot be shown again": "Este recibo ya no se puede mostrar",
+    "If you kept your code, use it on “Check a tip”. If someone is in danger right now, call 911.":
+        "Si guardó su código, úselo en “Ver mi aviso”. Si alguien está en peligro ahora mismo, llame al 911.",
     # follow-up
     "Check on your tip": "Vea su aviso",
     "We couldn't find a tip with that code. Check each character and try again — codes look like":
         "No encontramos un aviso con ese código. Revise cada carácter e inténtelo de nuevo; los códigos son "
         "así:",
     "Your receipt code": "Su código",
+    "No tip has this code.": "Ningún aviso tiene este código.",
     "Open my tip": "Abrir mi aviso",
     "Your tip": "Su aviso",
     "Status:": "Estado:",
@@ -205,6 +243,29 @@ ES: dict[str, str] = {
     "Emergencies:": "Emergencias:",
     "call 911. Thinking about suicide, or worried about a friend? Call or text 988.":
         "llame al 911. ¿Piensa en el suicidio o le preocupa un amigo? Llame o envíe un texto al 988.",
+    "Leaving quickly, and hiding that you were here": "Salir rápido y no dejar rastro de su visita",
+    "The “Leave this site” button at the top of every page opens a weather page at once. It does not erase "
+    "this site from your browser's history.":
+        "El botón “Salir de este sitio”, arriba en cada página, abre al instante una página del tiempo. No "
+        "borra este sitio del historial del navegador.",
+    "This site leaves no lasting cookies on your phone, but your browser remembers the pages you visited in "
+    "its history.":
+        "Este sitio no deja cookies permanentes en su teléfono, pero el navegador recuerda en su historial las "
+        "páginas que visitó.",
+    "To remove this site from the history: in Chrome, open the menu (⋮), then History, and delete the tip "
+    "line's pages, or choose “Delete browsing data”. On an iPhone in Safari, open the bookmarks (book icon), "
+    "then History, and swipe left on the tip line's pages.":
+        "Para quitar este sitio del historial: en Chrome, abra el menú (⋮), luego Historial, y borre las páginas "
+        "de la línea de avisos, o elija “Borrar datos de navegación”. En un iPhone con Safari, abra los "
+        "marcadores (icono del libro), luego Historial, y deslice a la izquierda sobre esas páginas.",
+    "Next time, a private window (“Incognito” in Chrome, “Private” in Safari) keeps no history at all once "
+    "you close it.":
+        "La próxima vez, una ventana privada (“Incógnito” en Chrome, “Privada” en Safari) no guarda ningún "
+        "historial al cerrarla.",
+    "If you saved your receipt code as a file, a screenshot or a photo, delete it from the phone once you "
+    "have it somewhere safe.":
+        "Si guardó su código como archivo, captura o foto, bórrelo del teléfono cuando lo tenga en un lugar "
+        "seguro.",
     "Please wait": "Espere un momento",
     "Please wait a few minutes": "Espere unos minutos",
     "Too many attempts came from your connection in a short time, so we paused it for a little while. "

@@ -9,10 +9,11 @@ from __future__ import annotations
 import logging
 import re
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, g, render_template, request
+from flask import Blueprint, Flask, Response, current_app, g, render_template, request, url_for
 from flask_limiter import Limiter
 from flask_wtf.csrf import CSRFError
 from gunicorn.http.errors import NoMoreData, ParseException
@@ -21,12 +22,12 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 
-from tipline import crypto, db, i18n, intake, reading, receipts
+from tipline import crypto, db, i18n, intake, kept_files, reading, receipts
 from tipline import plugins as hooks
 from tipline.config import Settings
 from tipline.models import Message, Tip, TipKey
 from tipline.security import cookies_secure, limit_view
-from tipline.uploads import ACCEPT, CleanFile, clean_all, gate_for
+from tipline.uploads import ACCEPT, CleanFile, clean_all, gate_for, safe_filename
 
 log = logging.getLogger(__name__)
 bp = Blueprint("reporter", __name__)
@@ -49,6 +50,11 @@ STATUS_WORDS = {
 }
 MAX_CONTACT = 200
 DUMMY_CODE = "0" * receipts.LENGTH
+# Where "Leave this site" goes: a page nobody looks twice at on a shared phone. Only a link:
+# nothing is fetched from it until the reporter presses it.
+QUICK_EXIT = "https://www.weather.gov/"
+DIGEST = re.compile(r"^[0-9a-f]{64}$")
+KEEP_INDEX = re.compile(r"^[0-9]{1,2}$")
 
 
 def current_lang() -> str:
@@ -67,11 +73,44 @@ def settings() -> Settings:
     return s
 
 
+class Errors(list[str]):
+    """What to tell the reporter, each sentence tied to the field it is about when there is one,
+    so the page can link it from the summary and describe the field with it."""
+
+    def __init__(self, items: Iterable[str] = ()) -> None:
+        super().__init__(items)
+        self.fields: dict[int, str] = {}
+
+    def add(self, text: str, field_id: str | None = None) -> None:
+        if field_id:
+            self.fields[len(self)] = field_id
+        self.append(text)
+
+    def field(self, index: int) -> str | None:
+        return self.fields.get(index)
+
+    def about(self, field_id: str) -> list[str]:
+        return [self[i] for i, f in sorted(self.fields.items()) if f == field_id]
+
+
+def _add(errors: list[str], text: str, field_id: str) -> None:
+    if isinstance(errors, Errors):
+        errors.add(text, field_id)
+    else:
+        errors.append(text)
+
+
 @dataclass
 class FormState:
     values: dict[str, str] = field(default_factory=dict)
-    errors: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=Errors)
     notice: str = ""
+    # Cleaned files to hand back sealed in the form (see tipline.kept_files).
+    files: tuple[CleanFile, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.errors, Errors):
+            self.errors = Errors(self.errors)
 
 
 def _page_context() -> dict[str, Any]:
@@ -84,34 +123,80 @@ def _page_context() -> dict[str, Any]:
         "max_files": s.max_attachments,
         "max_mb": s.max_attachment_bytes // (1024 * 1024),
         "accept": ACCEPT,
+        "quick_exit": QUICK_EXIT,
     }
+
+
+def _switch_language() -> bool:
+    """A language button on a page with a form: show the same page, with what was typed, in that
+    language. The button posts the form, so nothing typed or opened is lost."""
+    chosen = request.form.get("switch_lang", "")
+    if chosen not in i18n.LANGS:
+        return False
+    g.lang = chosen
+    g.lang_switched = chosen
+    return True
 
 
 def render_form(state: FormState, status: int = 200) -> tuple[str, int]:
     # A fresh one-time nonce unless this form is being shown again with the reporter's words.
-    state.values.setdefault("submission", secrets.token_urlsafe(24))
-    return render_template("reporter/form.html", state=state, **_page_context()), status
+    nonce = state.values.setdefault("submission", secrets.token_urlsafe(24))
+    s = settings()
+    room = kept_files.budget(s.max_attachments, s.max_attachment_bytes)
+    kept: list[tuple[int, str, list[str]]] = []
+    dropped: list[str] = []
+    for f in state.files:
+        if len(f.data) <= room:
+            room -= len(f.data)
+            kept.append((len(kept), f.filename, kept_files.seal(s.secret_key, nonce, f)))
+        else:
+            dropped.append(f.filename)
+    if dropped:
+        _add(state.errors, _t("These files were too large to keep while the form is shown again. Please attach "
+                              "them again: {names}.", names=", ".join(dropped)), "attachment")
+    return render_template("reporter/form.html", state=state, kept=kept, **_page_context()), status
 
 
 def _text(name: str, errors: list[str], label: str) -> str:
     value = request.form.get(name, "")
     if "\ufffd" in value:
-        errors.append(_t("Some characters in {label} could not be read (they show as �). Please check that "
-                         "part and send again.", label=_t(label)))
+        _add(errors, _t("Some characters in {label} could not be read (they show as �). Please check that "
+                        "part and send again.", label=_t(label)), name)
     # Control characters other than line breaks and tabs only hide text from staff.
     return "".join(ch for ch in value if ch in "\n\t" or ch.isprintable() or ch == "\ufffd").replace("\r", "")
 
 
-def read_files(errors: list[str]) -> tuple[CleanFile, ...]:
+def read_files(errors: list[str], already: int = 0) -> tuple[CleanFile, ...]:
+    """Check and clean the files of this request; ``already`` files are kept from before."""
     s = settings()
     uploads = [f for f in request.files.getlist("attachment") if f and f.filename]
-    if len(uploads) > s.max_attachments:
-        errors.append(_t("You can attach up to {n} files at once.", n=s.max_attachments))
+    if len(uploads) + already > s.max_attachments:
+        _add(errors, _t("You can attach up to {n} files at once.", n=s.max_attachments), "attachment")
         return ()
     result = clean_all([(u.filename or "file", u.read(s.max_attachment_bytes + 1)) for u in uploads],
                        s.max_attachment_bytes, gate_for(s.instance_path / "locks"))
-    errors.extend(_t(exc.template, **exc.params) for exc in result.rejected)
+    for exc in result.rejected:
+        _add(errors, _t(exc.template, **exc.params), "attachment")
     return tuple(result.files)
+
+
+def _kept_files(errors: list[str]) -> tuple[CleanFile, ...]:
+    """The files this form carried back sealed, those the reporter left ticked."""
+    s = settings()
+    nonce = _nonce()
+    chosen = list(dict.fromkeys(i for i in request.form.getlist("keep") if KEEP_INDEX.match(i)))
+    files: list[CleanFile] = []
+    lost = 0
+    for index in chosen[: s.max_attachments]:
+        opened = kept_files.open_kept(s.secret_key, nonce, request.form.getlist(f"kept-{index}")) if nonce else None
+        if opened is None:
+            lost += 1
+        else:
+            files.append(opened)
+    if lost:
+        _add(errors, _t("A file you attached before could not be kept (the page was open too long). Please "
+                        "attach it again."), "attachment")
+    return tuple(files)
 
 
 NONCE = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
@@ -124,11 +209,11 @@ def _nonce() -> str | None:
 
 def _message_errors(message: str, errors: list[str]) -> None:
     if not message.strip():
-        errors.append(_t("Please tell us what happened: the message box is empty."))
+        _add(errors, _t("Please tell us what happened: the message box is empty."), "message")
     elif len(message) > settings().max_message_chars:
-        errors.append(_t("Your message is {length} characters; the limit is {limit}. Please shorten it, or send "
-                         "the rest as a follow-up with your receipt code.", length=f"{len(message):,}",
-                         limit=f"{settings().max_message_chars:,}"))
+        _add(errors, _t("Your message is {length} characters; the limit is {limit}. Please shorten it, or send "
+                        "the rest as a follow-up with your receipt code.", length=f"{len(message):,}",
+                        limit=f"{settings().max_message_chars:,}"), "message")
 
 
 @bp.get("/")
@@ -138,28 +223,35 @@ def form() -> tuple[str, int]:
 
 @bp.post("/")
 def submit() -> tuple[str, int]:
-    errors: list[str] = []
-    message = _text("message", errors, "your message")
-    contact = _text("contact", errors, "your contact details")[:MAX_CONTACT]
+    switching = _switch_language()
+    errors = Errors()
+    # A language switch only shows the form again: what was typed is not judged yet.
+    text_errors: list[str] = [] if switching else errors
+    message = _text("message", text_errors, "your message")
+    contact = _text("contact", text_errors, "your contact details")[:MAX_CONTACT]
     category = request.form.get("category", "unsure")
     category = category if category in CATEGORY_KEYS else "unsure"
     school = request.form.get("school", OUTSIDE)
     if school != OUTSIDE and school not in settings().district.schools:
-        errors.append(_t("Please choose a school from the list, or “Not sure / outside school”."))
+        _add(text_errors, _t("Please choose a school from the list, or “Not sure / outside school”."), "school")
         school = OUTSIDE
+    nonce = _nonce()
     state = FormState(values={"message": message, "contact": contact, "category": category, "school": school,
-                              "submission": _nonce() or secrets.token_urlsafe(24)}, errors=errors)
-    if request.form.get("website"):
+                              "submission": nonce or secrets.token_urlsafe(24)}, errors=errors)
+    if request.form.get("website") and not switching:
         errors.append(_t("Please leave the last box (“Leave this empty”) blank, then send again."))
-    _message_errors(message, errors)
-    files = read_files(errors)
-    if errors:
-        if files or any(f.filename for f in request.files.getlist("attachment")):
-            errors.append(_t("For your safety we did not keep any files: please attach them again."))
-        return render_form(state, 400)
+    if not switching:
+        _message_errors(message, errors)
+    kept = _kept_files(errors)
+    added = read_files(errors, len(kept))
+    files = kept + added
+    if switching or errors:
+        _name_files_not_kept(errors, added)
+        # The files already checked go back to the browser sealed, so an error costs nothing.
+        state.files = files
+        return render_form(state, 200 if switching else 400)
     session = db.session()
     pepper = receipts.pepper_from_secret(settings().secret_key)
-    nonce = _nonce()
     report = intake.Report(message=message, category=category, school=None if school == OUTSIDE else school,
                            contact=contact.strip(), files=files)
     try:
@@ -173,12 +265,79 @@ def submit() -> tuple[str, int]:
         # unwell, and asking it again would only keep the reporter waiting for the same error.
         already = _duplicate(session, pepper, nonce, report) if nonce and isinstance(exc, IntegrityError) else None
         if already:
-            return render_template("reporter/receipt.html", code=already, **_page_context()), 200
+            return render_receipt(already, nonce, report.digest().hex())
         return _tip_not_stored(exc, state)
     log.info("tip received id=%s priority=%s", received.tip_id, received.triage.priority)
     hooks.tip_received(current_app.extensions["tipline.pm"], received.tip_id, received.triage,
                        db.to_minute(db.utcnow()))
-    return render_template("reporter/receipt.html", code=received.receipt, **_page_context()), 200
+    return render_receipt(received.receipt, nonce, report.digest().hex())
+
+
+def _name_files_not_kept(errors: Errors, cleaned: tuple[CleanFile, ...]) -> None:
+    """Say which of the files just sent could not be kept (refused, or not checked)."""
+    stems = {_stem(f.filename) for f in cleaned}
+    lost = [n for n in _files_to_reattach() if _stem(safe_filename(n, "file")) not in stems]
+    if lost:
+        _add(errors, _t("These files were not kept: {names}. Please attach them again, or other files.",
+                        names=", ".join(lost)), "attachment")
+
+
+def _stem(name: str) -> str:
+    return name.rsplit(".", 1)[0] if "." in name else name
+
+
+def render_receipt(code: str, nonce: str | None, digest: str) -> tuple[str, int]:
+    """The receipt. With the form's nonce and the digest of what was sent, the page can show the
+    same code again (in another language, or as a file to keep) without it being stored anywhere:
+    both are posted back and the code is derived again (see receipts.submission_ids)."""
+    return render_template("reporter/receipt.html", code=code, submission=nonce or "",
+                           digest=digest if nonce else "", **_page_context()), 200
+
+
+def _receipt_from_form() -> str | None:
+    """The code of a tip stored from the submission this receipt page was made for, if any."""
+    nonce, digest = _nonce(), request.form.get("digest", "")
+    if nonce is None or not DIGEST.match(digest):
+        return None
+    dedupe, code = receipts.submission_ids(receipts.pepper_from_secret(settings().secret_key), nonce,
+                                           bytes.fromhex(digest))
+    return code if db.session().scalar(select(Tip.id).where(Tip.dedupe_id == dedupe)) else None
+
+
+def _receipt_gone() -> tuple[str, int]:
+    return render_template("error.html", title="This receipt cannot be shown again",
+                           text="If you kept your code, use it on “Check a tip”. If someone is in danger right "
+                                "now, call 911.", **_page_context()), 404
+
+
+@bp.post("/receipt")
+def receipt_again() -> tuple[str, int]:
+    """The receipt page once more, in the language chosen on it: the code is not lost by switching."""
+    _switch_language()
+    code = _receipt_from_form()
+    if code is None:
+        return _receipt_gone()
+    return render_receipt(code, _nonce(), request.form.get("digest", ""))
+
+
+@bp.post("/receipt/file")
+def receipt_file() -> Response | tuple[str, int]:
+    """The code as a small text file, made from the code on the page; never kept on the server."""
+    code = _receipt_from_form()
+    if code is None:
+        return _receipt_gone()
+    lines = [
+        f"{settings().district.name} · {_t('Safe tip line')}",
+        "",
+        f"{_t('Your receipt code:')} {code}",
+        "",
+        f"{_t('Check a tip')}: {url_for('reporter.followup_form', _external=True)}",
+        _t("Don't share it: anyone with the code can read your tip."),
+        "",
+    ]
+    response = Response("\r\n".join(lines), mimetype="text/plain")
+    response.headers["Content-Disposition"] = 'attachment; filename="receipt-code.txt"'
+    return response
 
 
 def _rollback(session: Session) -> None:
@@ -295,6 +454,16 @@ def render_followup(opened: Opened | None, code: str = "", state: FormState | No
     return render_template("reporter/followup.html", opened=opened is not None, **ctx), status
 
 
+def _followup_in_language(opened: Opened, raw: str) -> tuple[str, int]:
+    """The opened tip in the chosen language, the reply being written kept in its box."""
+    state = FormState(values={"message": _text("message", [], "your message")})
+    names = _files_to_reattach()
+    if names:
+        _add(state.errors, _t("Files are not kept when you change the language. Please attach them again: "
+                              "{names}.", names=", ".join(names)), "attachment")
+    return render_followup(opened, raw, state, submission=_nonce())
+
+
 def _failed_lookup(response: Any) -> bool:
     return bool(response.status_code == 404)
 
@@ -306,7 +475,11 @@ def followup_form() -> tuple[str, int]:
 
 @bp.post("/followup")
 def followup() -> tuple[str, int]:
+    switching = _switch_language()
     raw = request.form.get("receipt", "")
+    if switching and request.form.get("action") != "reply":
+        # The code box in another language, with what was typed in it; nothing is looked up.
+        return render_followup(None, state=FormState(values={"receipt": raw[:40]}))
     try:
         opened = _open_by_code(raw)
     except SQLAlchemyError as exc:
@@ -316,7 +489,9 @@ def followup() -> tuple[str, int]:
         return render_followup(None, state=FormState(), status=404, not_found=True)
     if request.form.get("action") != "reply":
         return render_followup(opened, raw)
-    errors: list[str] = []
+    if switching:
+        return _followup_in_language(opened, raw)
+    errors: list[str] = Errors()
     text = _text("message", errors, "your message")
     _message_errors(text, errors)
     files = read_files(errors)
@@ -365,6 +540,7 @@ def _too_large(_exc: RequestEntityTooLarge) -> tuple[str, int]:
 
 
 def _csrf_failed(_exc: CSRFError) -> tuple[str, int]:
+    _switch_language()
     notice = _t("This page was open for a long time (or cookies are blocked), so for your safety we need you "
                 "to send it again. Your words are kept below; attach any files again, then press Send.")
     if request.path.startswith("/followup"):
@@ -407,7 +583,7 @@ def init_app(app: Flask, limiter: Limiter) -> None:
     @app.after_request
     def _remember_language(response: Response) -> Response:
         # Only the language, so a family that chose Spanish keeps it on every page.
-        chosen = request.args.get("lang")
+        chosen = request.args.get("lang") or g.get("lang_switched")
         if chosen in i18n.LANGS:
             # A session cookie: a shared phone keeps no sign of the tip line once the browser closes.
             response.set_cookie("tl_lang", chosen, httponly=True, samesite="Lax", secure=cookies_secure())
@@ -416,6 +592,8 @@ def init_app(app: Flask, limiter: Limiter) -> None:
     limit_view(app, "reporter.submit", limiter.limit("120/minute;1000/hour"))
     # Only failed look-ups count, so a class checking real codes is never locked out.
     limit_view(app, "reporter.followup", limiter.limit("10/minute;60/hour;200/day", deduct_when=_failed_lookup))
+    for endpoint in ("reporter.receipt_again", "reporter.receipt_file"):
+        limit_view(app, endpoint, limiter.limit("10/minute;60/hour;200/day", deduct_when=_failed_lookup))
     app.register_error_handler(RequestEntityTooLarge, _too_large)
     app.register_error_handler(CSRFError, _csrf_failed)
 
