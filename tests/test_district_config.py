@@ -170,6 +170,8 @@ MISTAKES = [
     pytest.param(district_toml(school='guidance = { counselors = [{ name = "Office", mail = "c@a.example.org" }] }'),
                  "schools[AHS].guidance.counselors[0]: unknown key 'mail' (did you mean 'email'?)",
                  id="school-contact-key"),
+    pytest.param(district_toml(tables='[oncall]\nack_minute = 5'),
+                 "oncall: unknown key 'ack_minute' (did you mean 'ack_minutes'?)", id="oncall-key"),
     pytest.param(district_toml(tables='[hours2]\nstart = "08:00"'),
                  "district file: unknown key 'hours2' (did you mean 'hours'?)", id="unknown-table"),
     pytest.param(district_toml().replace('start = "08:00"', 'start = "08:00"\ndays = []'),
@@ -296,7 +298,7 @@ def test_every_key_is_documented_and_the_example_is_valid() -> None:
     doc = (ROOT / "docs" / "district-config.md").read_text()
     tables = (config.TOP_KEYS, config.DISTRICT_KEYS, config.HOURS_KEYS, config.ADMIN_KEYS, config.CLOSURE_KEYS,
               config.DISMISSAL_KEYS, config.EVENT_KEYS, config.SCHOOL_KEYS, config.GUIDANCE_KEYS,
-              config.CONTACT_KEYS, config.REQUIRED_POLICE)
+              config.CONTACT_KEYS, config.REQUIRED_POLICE, config.ONCALL_KEYS)
     for key in {k for keys in tables for k in keys}:
         assert any(f"`{form}`" in doc for form in (key, f"[{key}]", f"[[{key}]]")), f"{key} is not documented"
     example = re.search(r"## Example\n\n```toml\n(.*?)```", doc, re.S)

@@ -39,10 +39,12 @@ DEFAULT_TRUSTED_ADULT = ("You can also tell a trusted adult: a parent, a teacher
 
 # Keys each table may hold. A key found elsewhere is reported with where it belongs.
 TOP_KEYS = ("district", "hours", "closures", "holidays", "early_dismissals", "police", "admin",
-            "record_options", "guidance", "schools")
+            "record_options", "guidance", "oncall", "schools")
 DISTRICT_KEYS = ("name", "timezone", "retention_days")
 HOURS_KEYS = ("days", "start", "end")
 ADMIN_KEYS = ("alerts",)
+# Read by the on-call work (issue 10); listed here so its keys are checked like the rest.
+ONCALL_KEYS = ("ack_minutes",)
 CLOSURE_KEYS = ("from", "to", "date", "name")
 DISMISSAL_KEYS = ("date", "end", "name")
 EVENT_KEYS = ("name", "date", "start", "end", "staff")
@@ -602,6 +604,7 @@ def parse_district(data: Mapping[str, Any], problems: list[str]) -> District:
         problems.append(f"district.retention_days: {retention!r} must be a whole number of days, at least 1")
         retention = 365
     admin = _table(data.get("admin", {}), "admin", ADMIN_KEYS, problems)
+    _table(data.get("oncall", {}), "oncall", ONCALL_KEYS, problems)
     return District(
         name=_text(meta, "name", "district", problems, "School district"),
         timezone=zone,
