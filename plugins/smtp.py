@@ -148,6 +148,11 @@ def send(delivery: OutgoingDelivery) -> None:
 
 
 @hookimpl
+def tipline_delivery_channels() -> list[str]:
+    return [CHANNEL]
+
+
+@hookimpl
 def tipline_deliver(delivery: OutgoingDelivery) -> bool | None:
     if delivery.channel != CHANNEL:
         return None

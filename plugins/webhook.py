@@ -97,6 +97,11 @@ def send(delivery: OutgoingDelivery) -> int:
 
 
 @hookimpl
+def tipline_delivery_channels() -> list[str]:
+    return [CHANNEL]
+
+
+@hookimpl
 def tipline_deliver(delivery: OutgoingDelivery) -> bool | None:
     if delivery.channel != CHANNEL:
         return None

@@ -12,7 +12,7 @@ from flask import Flask
 
 from tipline import db, forms, packaged, security
 from tipline import plugins as hooks
-from tipline.config import Settings, load_settings
+from tipline.config import ConfigError, Settings, channel_problems, load_settings
 
 
 def create_app(test_config: dict[str, Any] | None = None, plugin_manager: pluggy.PluginManager | None = None,
@@ -37,6 +37,10 @@ def create_app(test_config: dict[str, Any] | None = None, plugin_manager: pluggy
     app.request_class = forms.TiplineRequest
     app.extensions["tipline.settings"] = settings
     pm = plugin_manager or hooks.make_manager(settings.plugins)
+    # Config loading knows no plugins: an endpoint nothing can send is refused here, at start.
+    unsendable = channel_problems(settings.district, hooks.delivery_channels(pm))
+    if unsendable:
+        raise ConfigError(unsendable)
     app.extensions["tipline.pm"] = pm
     app.extensions["tipline.workflows"] = hooks.workflows(pm)
     _quiet_logs()

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from tipline import keyring
 from tipline.config import ConfigError, Settings, load_settings
 
 if TYPE_CHECKING:
@@ -44,11 +45,11 @@ def ensure_secret(instance: Path, name: str = "secret_key", env: str = "TIPLINE_
             fh.write(secrets.token_urlsafe(48) + "\n")
 
 
-def setup_instance(settings: Settings) -> list[str]:
+def setup_instance(settings: Settings) -> list[keyring.InboxSpec]:
     """Migrate the database and create any missing inbox keys. Safe to run again."""
     from sqlalchemy.orm import sessionmaker
 
-    from tipline import keyring, migrate
+    from tipline import migrate
     from tipline import plugins as hooks
     from tipline.orm import make_engine
 
@@ -116,7 +117,10 @@ def init(base_url: str | None) -> None:
     ensure_secret(instance, "webhook_secret", "TIPLINE_WEBHOOK_SECRET")
     settings = _settings()
     created = setup_instance(settings)
-    click.echo(f"Database ready; {len(created)} inbox key(s) created." if created else "Database ready.")
+    click.echo(f"Database ready; {len(created)} inbox key(s) created:" if created
+               else "Database ready; every school and workflow already has its inbox keys.")
+    for line in keyring.describe_added(created, settings.district):
+        click.echo(f"  {line}")
     with _session(settings) as session:
         state = _admin_key_state(session)
     link = _setup_link(settings, base_url) if state == "setup" else None
@@ -237,6 +241,36 @@ def route() -> None:
         answer = routing.route_line(pm, district, line, limit)
         out.write(json.dumps({"line": number, **answer} if "error" in answer else answer) + "\n")
     out.flush()
+
+@main.command("check-config")
+@click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+def check_config(file: Path | None) -> None:
+    """Check a district file (FILE, else TIPLINE_CONFIG, else the demo) and name every problem.
+
+    Also checks that the delivery plugins TIPLINE_PLUGINS loads can send every endpoint.
+    Exits 1 when there is a problem, 0 when there is none.
+    """
+    from tipline import config
+    from tipline import plugins as hooks
+
+    path = str(file) if file else os.environ.get("TIPLINE_CONFIG") or None
+    problems: list[str] = []
+    district = config.read_district(path, problems)
+    only = os.environ.get("TIPLINE_PLUGINS")
+    try:
+        pm = hooks.make_manager(tuple(p.strip() for p in only.split(",") if p.strip()) if only else None)
+        problems += config.channel_problems(district, hooks.delivery_channels(pm))
+    except hooks.PluginError as exc:
+        problems.append(str(exc))
+    label = path or "the demo district"
+    if problems:
+        click.echo(f"{label}: {len(problems)} problem(s)", err=True)
+        for problem in problems:
+            click.echo(f"  - {problem}", err=True)
+        sys.exit(1)
+    events = sum(len(s.events) for s in district.schools.values())
+    click.echo(f"{label}: OK ({district.name}: {len(district.schools)} school(s), {len(district.closures)} "
+               f"closure(s), {len(district.early_dismissals)} district early dismissal(s), {events} event(s))")
 
 
 @main.group()

@@ -82,6 +82,17 @@ def tipline_deliver(delivery: OutgoingDelivery) -> bool | None:
 
 
 @hookspec
+def tipline_delivery_channels() -> list[str]:
+    """Return the channels this plugin's ``tipline_deliver`` sends (``smtp``, ``webhook``...).
+
+    Collect-all: the union is what the district file's endpoints may use. At start, a police
+    endpoint (``dispatch = "sms:..."``) on a channel no plugin names stops the app with a
+    clear message, as does ``tipline check-config``, rather than failing at the first threat.
+    """
+    raise NotImplementedError
+
+
+@hookspec
 def tipline_tip_received(tip_id: str, triage: Triage, received_at: datetime) -> None:
     """Called after a tip and its outbox rows are committed. Return value ignored.
 

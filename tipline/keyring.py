@@ -143,10 +143,12 @@ def setup_token_path(instance: Path) -> Path:
 
 
 def ensure_inboxes(session: Session, district: District, workflow_titles: dict[str, str],
-                   instance: Path, dispatch_key_path: Path) -> list[str]:
-    """Create any missing inbox with a first key pair. Returns the keys created."""
+                   instance: Path, dispatch_key_path: Path) -> list[InboxSpec]:
+    """Create any missing inbox with a first key pair: all of them on a new database, and
+    later those of a school or workflow added since. Never replaces a key. Returns the
+    inboxes created (``describe_added`` words them for a person)."""
     existing = {i.key: i for i in session.scalars(select(Inbox))}
-    created: list[str] = []
+    created: list[InboxSpec] = []
     admin_pub: bytes | None = None
     admin_key_id: int | None = None
     if ADMIN in existing:
@@ -181,10 +183,22 @@ def ensure_inboxes(session: Session, district: District, workflow_titles: dict[s
         session.flush()
         if spec.key == ADMIN:
             admin_pub, admin_key_id = public, row.id
-        created.append(spec.key)
+        created.append(spec)
     if created:
         forget()
     return created
+
+
+def describe_added(created: list[InboxSpec], district: District) -> list[str]:
+    """One line per school (and one for district-wide inboxes) naming the inboxes created."""
+    by_school: dict[str | None, list[str]] = {}
+    for spec in created:
+        by_school.setdefault(spec.school, []).append(spec.workflow or spec.key)
+    lines = [f"district-wide: {', '.join(by_school.pop(None))}"] if None in by_school else []
+    for code, names in by_school.items():
+        school = district.schools.get(code or "")
+        lines.append(f"{code} ({school.name if school else 'not in the district file'}): {', '.join(names)}")
+    return lines
 
 
 def open_escrow(session: Session, key: InboxKey, admin_private: dict[int, bytes]) -> bytes:

@@ -81,8 +81,8 @@ def idempotency_key(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:40]
 
 
-def endpoint(district: District, name: str) -> tuple[str, str]:
-    match = ENDPOINT.match(district.police.get(name, ""))
+def endpoint(district: District, name: str, school: str | None = None) -> tuple[str, str]:
+    match = ENDPOINT.match(district.police_endpoint(name, school) or "")
     if match is None:
         raise LookupError(f"no police endpoint named {name!r} in the district configuration")
     return match["channel"], match["destination"]
@@ -113,7 +113,7 @@ def enqueue_for_tip(session: Session, district: District, tip_id: str, school: s
         if action.kind in ("notify", PAGE):
             continue
         if action.kind == "forward":
-            channel, destination = endpoint(district, action.target)
+            channel, destination = endpoint(district, action.target, school)
             rows.append(dict(
                 tip_id=tip_id, channel=channel, destination=destination, purpose=action.purpose or "police",
                 reason=action.reason, subject=f"Tipline {action.target}: tip for {school or 'the district'}",
@@ -136,7 +136,7 @@ def enqueue_forward(session: Session, district: District, tip_id: str, school: s
     ``key_parts`` make its idempotency key differ from the intake forward's and stay stable
     across retries of the same decision or follow-up.
     """
-    channel, destination = endpoint(district, target)
+    channel, destination = endpoint(district, target, school)
     row = Delivery(
         tip_id=tip_id, channel=channel, destination=destination, purpose=purpose, reason=reason,
         subject=f"Tipline {target}: tip for {school or 'the district'}",

@@ -108,6 +108,11 @@ def deliver(pm: pluggy.PluginManager, delivery: OutgoingDelivery) -> bool:
     return bool(result)
 
 
+def delivery_channels(pm: pluggy.PluginManager) -> frozenset[str]:
+    """The channels the loaded delivery plugins say they send."""
+    return frozenset(str(c) for batch in pm.hook.tipline_delivery_channels() for c in batch)
+
+
 def tip_received(pm: pluggy.PluginManager, tip_id: str, result: Triage, received_at: datetime) -> None:
     pm.hook.tipline_tip_received(tip_id=tip_id, triage=result, received_at=received_at)
 
