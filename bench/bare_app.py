@@ -16,7 +16,10 @@ from pathlib import Path
 from flask import Flask, render_template, request, session
 
 app = Flask(__name__, template_folder=str(Path(__file__).resolve().parent / "bare_templates"))
-app.config.update(SECRET_KEY=secrets.token_hex(32), SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
+# One key for every worker process, as the tip line reads its own from instance/: a session
+# signed by one worker must verify in another. A benchmark's key, never a deployment's.
+app.config.update(SECRET_KEY="tipline-bench-floor-" + "0" * 44, SESSION_COOKIE_HTTPONLY=True,
+                  SESSION_COOKIE_SAMESITE="Lax")
 
 CATEGORIES = ("threat", "bullying", "bias", "crisis", "other", "unsure")
 SCHOOLS = ("outside", "SHS", "BMS", "CMS", "CES", "GFS", "KHS", "LLS", "SES")

@@ -54,10 +54,11 @@ SCREEN_SIDE = 4096
 MAX_COST = {"jpeg": 50_000_000, "heic": 50_000_000, "png": 25_000_000}
 REQUEST_BUDGET = 100_000_000
 # Requests doing picture work at once on this server (all worker processes together), and how
-# long one waits for its turn before the reporter is asked to try again. A flood of pictures
+# long one waits for its turn before the reporter is asked to try again (long enough for a few
+# phone photos sent at once to queue rather than fail). A flood of pictures
 # then keeps at most this many workers busy, and the pages stay quick for everyone else.
 IMAGE_SLOTS = 2
-SLOT_WAIT_SECONDS = 0.5
+SLOT_WAIT_SECONDS = 4.0
 
 ACCEPT = ".jpg,.jpeg,.png,.heic,.heif,.pdf,image/jpeg,image/png,image/heic,image/heif,application/pdf"
 KINDS_TEXT = "photos (JPEG, PNG, HEIC) and PDF files"
