@@ -55,6 +55,9 @@ def _threat(triage: Triage, context: RouteContext) -> list[RouteAction]:
     actions += _tell(context, ("school-admin", "sro"), school + ".", "threat")
     actions += _tell(context, ("threat-team",), "A threat for the school's threat-assessment team (CSTAG), "
                      "told at once at any hour.", "threat")
+    # A game or activity counts as school time (FAQ Q15): the people running it are told too.
+    actions += [RouteAction("notify", address, "Threat during a school event: the event's staff are told at "
+                            "once.", "threat") for address in context.event_staff]
     return actions
 
 

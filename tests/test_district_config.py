@@ -311,7 +311,7 @@ def test_every_key_is_documented_and_the_example_is_valid() -> None:
 
 def test_channels_come_from_the_delivery_plugins() -> None:
     assert hooks.delivery_channels(hooks.make_manager()) >= {"smtp", "webhook"}
-    assert hooks.delivery_channels(hooks.make_manager(["threat", "police"])) == frozenset()
+    assert hooks.delivery_channels(hooks.make_manager(["threat", "routing_rules"])) == frozenset()
 
 
 def test_unsendable_channels_are_named() -> None:
@@ -391,7 +391,7 @@ def test_check_config_names_every_problem(tmp_path: Path) -> None:
     assert run_cli("check-config", str(good)).returncode == 0
     # Without FILE it reads TIPLINE_CONFIG, and the plugins TIPLINE_PLUGINS loads.
     assert run_cli("check-config", env={"TIPLINE_CONFIG": str(bad)}).returncode == 1
-    no_webhook = run_cli("check-config", env={"TIPLINE_CONFIG": str(good), "TIPLINE_PLUGINS": "police,smtp"})
+    no_webhook = run_cli("check-config", env={"TIPLINE_CONFIG": str(good), "TIPLINE_PLUGINS": "routing_rules,smtp"})
     assert no_webhook.returncode == 1 and "police.dispatch: nothing can send 'webhook'" in no_webhook.stderr
     missing = run_cli("check-config", str(tmp_path / "nope.toml"))
     assert missing.returncode == 1 and "no file at" in missing.stderr

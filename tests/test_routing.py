@@ -27,6 +27,7 @@ from tipline import outbox, routing, staff
 from tipline import plugins as hooks
 from tipline.models import Delivery, Tip
 from tipline.orm import make_engine
+from tipline.schedule import Why, school_time
 from tipline.types import RouteAction, TipDraft, Triage, staff_target
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -101,7 +102,7 @@ def test_the_demo_calendar_is_what_the_cases_say() -> None:
         for school in table.SCHOOLS:
             moment = datetime.fromisoformat(at)
             assert routing.context(DISTRICT, school, moment).in_school_hours == (when in table.IN_HOURS), (when, school)
-    assert datetime(2026, 11, 26).date() in DISTRICT.holidays
+    assert school_time(DISTRICT, "SHS", datetime(2026, 11, 26, 10, tzinfo=UTC)).why is Why.CLOSURE  # Thanksgiving
     assert datetime.fromisoformat(table.MOMENTS["weekend (Sat 11:00)"]).weekday() == 5
 
 

@@ -10,15 +10,14 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tipline import plugins as hooks
+from tipline import routing
 from tipline.config import load_settings
 from tipline.schedule import SchoolTime, Why, in_school_hours, school_time
-from tipline.types import RouteContext, TipDraft, Triage
+from tipline.types import TipDraft, Triage
 
 NY = ZoneInfo("America/New_York")
 DISTRICT = load_settings(environ={}, overrides={"secret_key": "r" * 40, "instance_path": "/nonexistent"}).district
 THREAT = Triage(("threat",), "high", False, ("threat.fight",))
-SHS_STAFF = ("principal.shs@westport.example.org", "assistant-principals.shs@westport.example.org",
-             "sro.shs@westport-pd.example.org")
 
 
 def at(year: int, month: int, day: int, hour: int, minute: int = 0) -> datetime:
@@ -26,15 +25,17 @@ def at(year: int, month: int, day: int, hour: int, minute: int = 0) -> datetime:
 
 
 def route(school: str, moment: datetime) -> tuple[SchoolTime, list[tuple[str, str]]]:
-    """Route a threat the way intake does, with the school's contacts and, during an event,
-    that event's staff beside its officers."""
+    """Route a threat (no police evidence) the way intake does, through ``tipline.routing``.
+
+    Out of school hours the school's SRO is told that it came outside school hours; in hours,
+    that the administration and SRO are told at once (FAQ Q1/Q2). The words say which."""
     when = school_time(DISTRICT, school, moment)
-    cfg = DISTRICT.schools[school]
-    ctx = RouteContext(school=school, now=moment, in_school_hours=in_school_hours(DISTRICT, school, moment),
-                       administrators=cfg.administrators, officers=cfg.officers + when.staff,
-                       counselors=cfg.counselors)
-    actions = hooks.route(hooks.make_manager(["police"]), TipDraft("x", "threat", school, moment), THREAT, ctx)
-    return when, [(a.kind, a.target) for a in actions]
+    ctx = routing.context(DISTRICT, school, moment)
+    actions = hooks.route(hooks.make_manager(["routing_rules"]), TipDraft("x", "threat", school, moment), THREAT, ctx)
+    sro = [a.reason for a in actions if a.kind == "notify" and a.target == f"role:sro@{school}"]
+    assert len(sro) == 1
+    hours = ("hours", "out") if "outside school hours" in sro[0] else ("hours", "in")
+    return when, [(a.kind, a.target) for a in actions] + [hours]
 
 
 @pytest.mark.parametrize("year", [2026, 2027])
@@ -45,8 +46,7 @@ def test_14_july_at_noon_is_summer_and_goes_to_police(school: str, year: int) ->
     assert not in_school_hours(DISTRICT, school, moment)
     when, actions = route(school, moment)
     assert when.why is Why.CLOSURE and when.name == f"Summer {year}"
-    assert ("forward", "dispatch") in actions
-    assert not any(kind == "notify" for kind, _ in actions)
+    assert ("hours", "out") in actions and ("forward", "dispatch") not in actions  # no evidence, no police
 
 
 @pytest.mark.parametrize(("moment", "name"), [
@@ -59,7 +59,7 @@ def test_14_july_at_noon_is_summer_and_goes_to_police(school: str, year: int) ->
 def test_a_day_in_a_break_is_out_of_hours(moment: datetime, name: str) -> None:
     when, actions = route("BMS", moment)
     assert not when.in_hours and when.why is Why.CLOSURE and when.name == name
-    assert ("forward", "dispatch") in actions
+    assert ("hours", "out") in actions
     # The school days around the winter break are in session.
     assert in_school_hours(DISTRICT, "BMS", at(2026, 12, 23, 10))
     assert in_school_hours(DISTRICT, "BMS", at(2027, 1, 4, 10))
@@ -69,13 +69,13 @@ def test_early_dismissal_afternoon_is_out_of_hours() -> None:
     # The day before Thanksgiving recess: the district dismisses at 12:00.
     morning, actions = route("SHS", at(2026, 11, 24, 11, 30))
     assert morning.in_hours and morning.why is Why.SCHOOL_DAY and morning.end is not None
-    assert ("forward", "dispatch") not in actions
-    assert all(("notify", a) in actions for a in SHS_STAFF)
+    assert ("hours", "in") in actions
+    assert ("notify", "role:school-admin@SHS") in actions and ("notify", "role:sro@SHS") in actions
 
     afternoon, actions = route("SHS", at(2026, 11, 24, 13, 0))  # SHS usually runs to 14:25
     assert not afternoon.in_hours
     assert afternoon.why is Why.EARLY_DISMISSAL and afternoon.name == "Day before Thanksgiving recess"
-    assert ("forward", "dispatch") in actions
+    assert ("hours", "out") in actions
     assert afternoon.describe() == "Out of school hours (early dismissal: Day before Thanksgiving recess at 12:00)"
     # After the usual end it is simply after school.
     assert school_time(DISTRICT, "SHS", at(2026, 11, 24, 15)).why is Why.AFTER_END
@@ -85,7 +85,7 @@ def test_a_schools_own_early_dismissal() -> None:
     # Elementary parent conferences end the day at 12:40; the high school runs a full day.
     conferences = at(2027, 3, 11, 13, 0)
     assert school_time(DISTRICT, "CES", conferences).why is Why.EARLY_DISMISSAL
-    assert ("forward", "dispatch") in route("CES", conferences)[1]
+    assert ("hours", "out") in route("CES", conferences)[1]
     assert in_school_hours(DISTRICT, "SHS", conferences)
     assert in_school_hours(DISTRICT, "CES", at(2027, 3, 11, 12, 39))
 
@@ -96,7 +96,7 @@ def test_evening_game_at_shs_is_school_time_with_its_staff() -> None:
     assert in_school_hours(DISTRICT, "SHS", game)
     assert when.in_hours and when.why is Why.EVENT and when.name == "Varsity football, home game"
     assert when.staff == ("athletics.shs@westport.example.org", "sro.shs@westport-pd.example.org")
-    assert ("forward", "dispatch") not in actions
+    assert ("hours", "in") in actions
     assert ("notify", "athletics.shs@westport.example.org") in actions
     assert when.describe() == "In school time (event: Varsity football, home game, 19:30-22:00)"
     # The same moment in UTC (Saturday 00:15) is still the Friday game in Westport.
@@ -106,7 +106,7 @@ def test_evening_game_at_shs_is_school_time_with_its_staff() -> None:
     assert school_time(DISTRICT, "SHS", at(2026, 10, 16, 19, 29)).why is Why.AFTER_END
     after = at(2026, 10, 16, 22, 0)
     assert not in_school_hours(DISTRICT, "SHS", after)
-    assert ("forward", "dispatch") in route("SHS", after)[1]
+    assert ("hours", "out") in route("SHS", after)[1]
 
 
 def test_an_event_counts_even_on_a_closed_day(tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ import pluggy
 
 from tipline import plugins as hooks
 from tipline.config import ConfigError, District, parse_district
-from tipline.schedule import in_school_hours
+from tipline.schedule import school_time
 from tipline.types import RouteAction, RouteContext, TipDraft, Triage
 
 DEFAULT_CATEGORY = "unsure"
@@ -31,11 +31,13 @@ def context(district: District, school_code: str | None, now: datetime) -> Route
     """Where and when: the school's hours in its own zone, and the district file's addresses
     (kept only as the fallback when no console account holds a role)."""
     school = district.schools.get(school_code) if school_code else None
+    when = school_time(district, school_code, now)
     return RouteContext(
-        school=school_code, now=now, in_school_hours=in_school_hours(district, school_code, now),
+        school=school_code, now=now, in_school_hours=when.in_hours,
         administrators=school.administrators if school else (),
         officers=school.officers if school else (),
         counselors=school.counselors if school else (),
+        event_staff=when.staff,
     )
 
 

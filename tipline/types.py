@@ -143,6 +143,8 @@ class RouteContext:
     administrators: tuple[str, ...] = ()
     officers: tuple[str, ...] = ()
     counselors: tuple[str, ...] = ()
+    # During a school event (a game at 19:30) that counts as school time: its staff to tell.
+    event_staff: tuple[str, ...] = ()
 
 
 ROLE_PREFIX = "role:"
