@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from servers import HTTPServer, SMTPServer
-from sqlalchemy import Engine, create_engine, insert, select, text
+from sqlalchemy import Engine, create_engine, select, text
 from test_worker import OUT_OF_HOURS, World, make_world
 
 from tipline import migrate
@@ -84,8 +84,9 @@ def test_migration_rounds_existing_delivery_and_disclosure_times(tmp_path: Path)
                 "INSERT INTO delivery (channel, destination, purpose, reason, subject, body, idempotency_key, state, "
                 "attempts, next_attempt_at, created_at, sent_at, alerted) VALUES ('webhook', 'http://x', 'police', "
                 "'r', 's', '{}', 'k1', 'sent', 1, :t, :t, :t, 0)"), {"t": exact.replace(tzinfo=None)})
-            conn.execute(insert(Disclosure.__table__).values(
-                recipient="webhook:http://x", what="w", why="y", delivery_id=1, disclosed_at=exact))
+            # Raw SQL: the table as it was at that revision, without columns added since.
+            conn.execute(text("INSERT INTO disclosure (recipient, what, why, delivery_id, disclosed_at) "
+                              "VALUES ('webhook:http://x', 'w', 'y', 1, :t)"), {"t": exact.replace(tzinfo=None)})
         migrate.upgrade(url)
         with sqlite.connect() as conn:
             row = conn.execute(select(Delivery.__table__.c.created_at, Delivery.__table__.c.next_attempt_at,

@@ -147,7 +147,7 @@ def test_signals_in_words_assignee_and_descriptive_links(app: Flask, client: Fla
     local = today.astimezone(ZONE)
     same_day = local.date() == datetime.now(UTC).astimezone(ZONE).date()
     when = f"{local:%H:%M}" if same_day else f"{local:%Y-%m-%d %H:%M}"
-    assert text[threat] == f"Tip from SHS, {when} — threat, wellbeing, urgent"
+    assert text[threat] == f"Tip from SHS, {when} — threat, urgent"
     assert text[older] == "Tip from BMS, 2026-03-02 14:45 — cyberbullying, normal"
     assert text[unsorted].startswith("Tip from the district, ") and "not yet sorted" in text[unsorted]
     assert len(set(text.values())) == 3  # each link tells its tip apart
