@@ -14,6 +14,8 @@ import socket
 import ssl
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -69,6 +71,36 @@ def wait_http_ready(url: str, timeout: float = READY_TIMEOUT) -> None:
         if time.monotonic() > deadline:
             raise TimeoutError(f"{url} did not answer 200 in {timeout}s")
         time.sleep(0.05)  # paces the poll; readiness is decided by the answer above
+
+
+@contextmanager
+def served_app(tmp_path: Path, *, workers: int = 1) -> Iterator[tuple[int, Path]]:
+    """The server the README runs: `tipline init` on a fresh instance, then gunicorn with the
+    project's settings on a free port, answering pages. Yields (port, its log file)."""
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    bindir = Path(sys.executable).parent
+    port = free_port()
+    env = {**os.environ, "TIPLINE_INSTANCE": str(tmp_path / "instance"), "PORT": str(port),
+           "WEB_CONCURRENCY": str(workers)}
+    env.pop("TIPLINE_DATABASE_URL", None)
+    subprocess.run([str(bindir / "tipline"), "init"], cwd=root, env=env, check=True, capture_output=True)
+    log_path = tmp_path / "server.log"
+    with open(log_path, "wb") as log:
+        server = subprocess.Popen([str(bindir / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"], cwd=root,
+                                  env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            try:
+                wait_http_ready(f"http://{LOOPBACK}:{port}/help", timeout=120)
+            except TimeoutError:
+                raise AssertionError(log_path.read_text()) from None
+            yield port, log_path
+        finally:
+            server.terminate()
+            server.wait(timeout=20)
 
 
 # --- TLS material ---------------------------------------------------------------------------

@@ -5,12 +5,8 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import re
 import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -23,7 +19,7 @@ from console_support import Member, create_member, login, setup_admin
 from flask import Flask
 from flask.testing import FlaskClient
 from helpers import png, submit
-from servers import free_port
+from servers import served_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -153,38 +149,14 @@ def _raw_post(port: int, path: str, body: bytes) -> bytes:
 
 def test_malformed_chunked_bodies_get_a_400_from_the_served_app(tmp_path: Path) -> None:
     """The server the README runs: gunicorn finds the broken chunk while the form is read."""
-    root = Path(__file__).resolve().parent.parent
-    bindir = Path(sys.executable).parent
-    port = free_port()
-    env = {**os.environ, "TIPLINE_INSTANCE": str(tmp_path / "instance"), "PORT": str(port),
-           "WEB_CONCURRENCY": "1"}
-    env.pop("TIPLINE_DATABASE_URL", None)
-    subprocess.run([str(bindir / "tipline"), "init"], cwd=root, env=env, check=True, capture_output=True)
-    log_path = tmp_path / "server.log"
-    with open(log_path, "wb") as log:
-        server = subprocess.Popen([str(bindir / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"], cwd=root,
-                                  env=env, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            base = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    urllib.request.urlopen(base + "/console/login", timeout=2).read()  # noqa: S310
-                    break
-                except (OSError, urllib.error.URLError):
-                    if time.monotonic() > deadline or server.poll() is not None:
-                        raise AssertionError(log_path.read_text()) from None
-                    time.sleep(0.05)  # polling readiness, not waiting for a fixed time
-            for path in ("/console/login", "/console/recover"):
-                for body in (b"zz\r\nemail=a\r\n0\r\n\r\n", b"5\r\nemail=abcdef\r\n0\r\n\r\n",
-                             b"40\r\nemail=a", b"3;x=\"\r\nabc\r\n0\r\n\r\n"):
-                    answer = _raw_post(port, path, body)
-                    status_line = answer.split(b"\r\n", 1)[0]
-                    assert status_line.startswith(b"HTTP/1.1 400"), (path, body, answer[:300])
-                    assert b"could not be read" in answer, answer[:300]
-        finally:
-            server.terminate()
-            server.wait(timeout=20)
+    with served_app(tmp_path) as (port, log_path):
+        for path in ("/console/login", "/console/recover"):
+            for body in (b"zz\r\nemail=a\r\n0\r\n\r\n", b"5\r\nemail=abcdef\r\n0\r\n\r\n",
+                         b"40\r\nemail=a", b"3;x=\"\r\nabc\r\n0\r\n\r\n"):
+                answer = _raw_post(port, path, body)
+                status_line = answer.split(b"\r\n", 1)[0]
+                assert status_line.startswith(b"HTTP/1.1 400"), (path, body, answer[:300])
+                assert b"could not be read" in answer, answer[:300]
     assert b"ERROR in app" not in log_path.read_bytes()
 
 
