@@ -101,19 +101,10 @@ def receive(session: Session, pm: pluggy.PluginManager, district: District, pepp
     _, reporter_public = receipts.reporter_keypair(canonical)
     data_key = crypto.random_key()
 
-    inboxes = [keyring.ADMIN]
-    if result.workflows:
-        for wf in result.workflows:
-            inboxes.append(keyring.workflow_inbox(wf, None))
-            if report.school:
-                inboxes.append(keyring.workflow_inbox(wf, report.school))
-    else:
-        inboxes.append(keyring.GENERAL)
-        if report.school:
-            inboxes.append(keyring.workflow_inbox(keyring.GENERAL, report.school))
-    if any(a.kind == "forward" for a in actions) or oncall.may_forward(district, report.school, result, actions,
-                                                                        now):
-        inboxes.append(keyring.POLICE)
+    police = any(a.kind == "forward" for a in actions) or oncall.may_forward(district, report.school, result,
+                                                                             actions, now)
+    # The same rule a correction re-seals by, so intake and corrections never disagree.
+    inboxes = corrections.entitled_inboxes(result.workflows, report.school, police)
 
     minute = to_minute(now)
     payload = json.dumps({"message": report.message, "category": report.category,
